@@ -1,0 +1,193 @@
+"""Compile validated rules onto durable_rules' JSON rule definitions (its Rete network does the matching).
+
+The engine's traps, and the answer to each here:
+- `none()` only sees facts present when the positive fact arrives: every rule with an `absent:` block is
+  gated by a *stratum marker* fact that the engine asserts only after everything below that stratum has
+  fired (stratified negation), so absences see all base facts and all findings they may depend on.
+- `$or` across a join silently matches only its first branch: an `any:` group whose branches read more
+  than one alias is expanded into separate durable rules (one per branch combination); an `any:` that
+  reads one alias becomes a `$or` inside that alias's pattern.
+- A list literal in a condition fails to compile: `in [a, b]` becomes a `$or` of equalities.
+- `$iall` is false on an empty list: `not contains` is `count == 0 or all items differ`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from .conditions import AnyOf, Comparison, Condition, FieldRef
+from .errors import Problem, RuleError
+from .fact_types import FACT_TYPES, FINDING, count_field
+from .facts import LEVEL_ORDER
+from .rules import Rule, RuleSet
+
+STRATUM_TYPE = "stratum"
+STRATUM_ALIAS = "stratum__"
+_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
+_DURABLE_OP = {">": "$gt", "<": "$lt", ">=": "$gte", "<=": "$lte", "!=": "$neq"}
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One durable_rules rule: which of our rules it implements, and its JSON condition list."""
+
+    name: str
+    rule: Rule
+    stratum: int
+    conditions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CompiledRuleSet:
+    """The durable_rules definition of a rule set, with the strata the engine steps through."""
+
+    name: str
+    rules: tuple[CompiledRule, ...]
+    strata: tuple[int, ...]
+    consumed_findings: frozenset[str]
+
+    def definition(self) -> dict[str, Any]:
+        """The durable_rules ruleset definition (without actions), as `Host.register_rulesets` takes it."""
+        return {self.name: {c.name: {"all": c.conditions} for c in self.rules}}
+
+
+def compile_ruleset(ruleset: RuleSet, name: str = "nea_policy") -> CompiledRuleSet:
+    """Compile every rule; a stratification cycle is a RuleError."""
+    strata = _strata(ruleset)
+    compiled: list[CompiledRule] = []
+    for rule in ruleset.rules:
+        for index, conjunction in enumerate(_expand(rule.conditions, rule.aliases)):
+            name_ = rule.id if index == 0 else f"{rule.id}#{index + 1}"
+            compiled.append(CompiledRule(name_, rule, strata[rule.id], _patterns(rule, conjunction, strata[rule.id])))
+    gated = tuple(sorted({c.stratum for c in compiled if c.rule.absences}))
+    consumed = frozenset(f for r in ruleset.rules for f in r.needed_findings() | r.negated_findings())
+    return CompiledRuleSet(name, tuple(compiled), gated, consumed)
+
+
+def _strata(ruleset: RuleSet) -> dict[str, int]:
+    """Stratum of each rule: above every producer of a finding it negates, at least at every producer it needs."""
+    producers: dict[str, list[Rule]] = {}
+    for rule in ruleset.rules:
+        if rule.kind == "finding":
+            producers.setdefault(rule.concludes, []).append(rule)
+    level = {rule.id: (1 if rule.absences else 0) for rule in ruleset.rules}
+    for _ in range(len(ruleset.rules) + 1):
+        changed = False
+        for rule in ruleset.rules:
+            want = level[rule.id]
+            for finding in rule.needed_findings():
+                for producer in producers.get(finding, []):
+                    want = max(want, level[producer.id])
+            for finding in rule.negated_findings():
+                for producer in producers.get(finding, []):
+                    want = max(want, level[producer.id] + 1)
+            if want != level[rule.id]:
+                level[rule.id] = want
+                changed = True
+        if not changed:
+            return level
+    cyclic = [rule for rule in ruleset.rules if rule.negated_findings()]
+    raise RuleError(
+        [Problem("negation_cycle", f"rule {r.id}: negates a finding that depends on itself through negation; no order can evaluate it", r.location) for r in cyclic]
+    )
+
+
+def _expand(conditions: tuple[Condition, ...], aliases: dict[str, str]) -> list[list[Condition]]:
+    """Disjunctive expansion of any: groups that span aliases; single-alias groups stay whole (they become $or)."""
+    options: list[list[list[Condition]]] = []
+    for condition in conditions:
+        if isinstance(condition, AnyOf) and _spans_aliases(condition):
+            branches: list[list[Condition]] = []
+            for branch in condition.branches:
+                branches.extend(_expand(branch, aliases))
+            options.append(branches)
+        else:
+            options.append([[condition]])
+    return [[c for part in combination for c in part] for combination in itertools.product(*options)]
+
+
+def _spans_aliases(group: AnyOf) -> bool:
+    return len(group.aliases()) > 1 or any(
+        isinstance(c, Comparison) and c.is_join for branch in group.branches for c in branch
+    ) or any(isinstance(c, AnyOf) and _spans_aliases(c) for branch in group.branches for c in branch)
+
+
+def _patterns(rule: Rule, conditions: list[Condition], stratum: int) -> list[dict[str, Any]]:
+    order = list(rule.aliases)
+    tests: dict[str, list[dict[str, Any]]] = {alias: [{"t": rule.aliases[alias]}] for alias in order}
+    for alias, finding in rule.finding_aliases.items():
+        tests[alias].append({"finding": finding})
+    for condition in conditions:
+        owner = _owner(condition, order)
+        tests[owner].append(_test(condition, owner, rule.aliases))
+    patterns: list[dict[str, Any]] = [{alias: _conjoin(tests[alias])} for alias in order]
+    if rule.absences:
+        patterns.append({STRATUM_ALIAS: {"$and": [{"t": STRATUM_TYPE}, {"level": stratum}]}})
+    for absence in rule.absences:
+        scope = {**rule.aliases, absence.alias: absence.fact_type}
+        absent_tests: list[dict[str, Any]] = [{"t": absence.fact_type}]
+        if absence.finding:
+            absent_tests.append({"finding": absence.finding})
+        for condition in absence.conditions:
+            absent_tests.append(_test(condition, absence.alias, scope))
+        patterns.append({f"{absence.alias}$not": _conjoin(absent_tests)})
+    return patterns
+
+
+def _conjoin(tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return tests[0] if len(tests) == 1 else {"$and": tests}
+
+
+def _owner(condition: Condition, order: list[str]) -> str:
+    """The pattern a condition belongs to: the latest alias it reads (joins refer back to earlier patterns)."""
+    return max(condition.aliases(), key=order.index)
+
+
+def _test(condition: Condition, owner: str, aliases: dict[str, str]) -> dict[str, Any]:
+    if isinstance(condition, AnyOf):
+        return {"$or": [_conjoin([_test(c, owner, aliases) for c in branch]) for branch in condition.branches]}
+    left, op, right = condition.left, condition.op, condition.right
+    if isinstance(right, FieldRef):
+        if left.alias != owner:
+            left, right, op = right, left, _FLIP[op]
+        if right.alias == owner:
+            raise RuleError(f"{condition.text!r}: compare a field with another fact's field, not its own", code="self_join")
+        reference = {right.alias: right.field}
+        return {left.field: reference} if op == "==" else {_DURABLE_OP[op]: {left.field: reference}}
+    spec = FACT_TYPES[aliases[left.alias]].fields[left.field]
+    field = left.field
+    if op == "is set":
+        return {"$ex": {field: 1}}
+    if op == "is not set":
+        return {"$nex": {field: 1}}
+    if op == "contains":
+        return {"$iany": {field: {"$i": _encode(spec.kind, right)}}}
+    if op == "not contains":
+        return {"$or": [{count_field(field): 0}, {"$iall": {field: {"$neq": {"$i": _encode(spec.kind, right)}}}}]}
+    if op == "in":
+        return _conjoin_or([{field: _encode(spec.kind, v)} for v in right])  # type: ignore[union-attr]
+    if op == "not in":
+        return _conjoin([{"$neq": {field: _encode(spec.kind, v)}} for v in right])  # type: ignore[union-attr]
+    if op == "==":
+        return {field: _encode(spec.kind, right)}
+    return {_DURABLE_OP[op]: {field: _encode(spec.kind, right)}}
+
+
+def _conjoin_or(tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return tests[0] if len(tests) == 1 else {"$or": tests}
+
+
+def _encode(kind: str, value: Any) -> Any:
+    if kind.removeprefix("list[").removesuffix("]") == "level":
+        return LEVEL_ORDER.index(value)
+    return value
+
+
+def uses_type(compiled: CompiledRuleSet, type_name: str) -> bool:
+    """Whether any compiled rule matches facts of this type (others need not be asserted)."""
+    return any(type_name in c.rule.aliases.values() or any(a.fact_type == type_name for a in c.rule.absences) for c in compiled.rules)
+
+
+__all__ = ["CompiledRule", "CompiledRuleSet", "compile_ruleset", "FINDING"]

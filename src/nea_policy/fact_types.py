@@ -1,0 +1,212 @@
+"""What rules can see: the fact types, their fields and kinds, and how a Scenario becomes engine facts."""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+from .facts import LEVEL_ORDER, Agreement, Country, Flow, Level, Region, Relation, Scenario, pair_key
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field a rule may test: its kind (level, bool, enum, text, code, number, list) and allowed values."""
+
+    name: str
+    kind: str
+    values: tuple[str, ...] = ()
+    description: str = ""
+    derived: bool = False
+
+    @property
+    def is_list(self) -> bool:
+        """Whether the field holds a list (tested with contains / not contains)."""
+        return self.kind.startswith("list")
+
+
+@dataclass(frozen=True)
+class FactType:
+    """A kind of fact in the engine: its name and fields."""
+
+    name: str
+    fields: dict[str, FieldSpec]
+    description: str
+
+
+FINDING = "finding"
+
+
+def _kind_of(annotation: Any) -> tuple[str, tuple[str, ...]]:
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin in (typing.Union, types.UnionType):
+        return _kind_of(args[0])
+    if origin is typing.Annotated:
+        return _kind_of(args[0])
+    if origin is list:
+        inner, values = _kind_of(args[0])
+        return f"list[{inner}]", values
+    if annotation is Level:
+        return "level", LEVEL_ORDER
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return "enum", tuple(m.value for m in annotation)
+    if annotation is bool:
+        return "bool", ("true", "false")
+    if annotation is int or annotation is float:
+        return "number", ()
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "record", ()
+    return "text", ()
+
+
+def _fields_of(model: type[BaseModel], skip: set[str] = frozenset()) -> dict[str, FieldSpec]:
+    fields: dict[str, FieldSpec] = {}
+    for name, info in model.model_fields.items():
+        if name in skip:
+            continue
+        kind, values = _kind_of(info.annotation)
+        if kind == "text" and name in {"code", "origin", "destination", "country", "rising_power"}:
+            kind = "code"
+        if kind == "list[text]" and name == "between":
+            kind = "list[code]"
+        fields[name] = FieldSpec(name, kind, values, info.description or "")
+    return fields
+
+
+def _derived(name: str, kind: str, description: str) -> FieldSpec:
+    return FieldSpec(name, kind, (), description, derived=True)
+
+
+KEY = _derived("key", "text", "the fact's key: a country's code, a flow's or region's id, a pair's 'A-B' code")
+
+FACT_TYPES: dict[str, FactType] = {
+    "country": FactType(
+        "country",
+        {"key": KEY, **_fields_of(Country)},
+        "a country (key: its code)",
+    ),
+    "region": FactType("region", {"key": KEY, **_fields_of(Region)}, "a sub-national region (key: its id)"),
+    "relation": FactType(
+        "relation",
+        {
+            "key": KEY,
+            **_fields_of(Relation, skip={"between"}),
+            "a": _derived("a", "code", "first of the two countries in alphabetical order"),
+            "b": _derived("b", "code", "second of the two countries in alphabetical order"),
+        },
+        "the relation between two countries (key: 'A-B', codes in alphabetical order)",
+    ),
+    "agreement": FactType(
+        "agreement",
+        {"key": KEY, **_fields_of(Agreement, skip={"between", "id"}), "pair": _derived("pair", "text", "the pair of countries, 'A-B' in alphabetical order")},
+        "an existing cooperation regime between two countries",
+    ),
+    "flow": FactType(
+        "flow",
+        {
+            "key": KEY,
+            **_fields_of(Flow, skip={"estimates", "labels", "id"}),
+            "pair": _derived("pair", "text", "origin and destination, 'A-B' in alphabetical order (joins the relation)"),
+            "estimate_alarmist_high": _derived("estimate_alarmist_high", "number", "highest alarmist size estimate"),
+            "estimate_careful_high": _derived("estimate_careful_high", "number", "highest careful or official size estimate"),
+            "estimate_exaggeration": _derived(
+                "estimate_exaggeration", "number", "highest alarmist estimate divided by highest careful/official one"
+            ),
+            "label_count": _derived("label_count", "number", "how many different labels others give the people"),
+        },
+        "a migrant flow (key: its id)",
+    ),
+    FINDING: FactType(
+        FINDING,
+        {
+            "finding": _derived("finding", "text", "id of the finding"),
+            "subject": _derived("subject", "text", "key of the fact the finding is about"),
+            "subject_type": _derived("subject_type", "text", "type of the fact the finding is about"),
+        },
+        "a finding derived by a finding rule",
+    ),
+}
+
+BASE_TYPES: tuple[str, ...] = ("country", "region", "relation", "agreement", "flow")
+
+
+def count_field(name: str) -> str:
+    """Name of the hidden companion that holds a list field's length ('not contains' needs it: $iall is false on [])."""
+    return f"{name}__count"
+
+
+def _encode_value(spec: FieldSpec, value: Any) -> Any:
+    if isinstance(value, Level):
+        return value.rank
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_encode_value(spec, v) for v in value]
+    return value
+
+
+def _encode_model(type_name: str, model: BaseModel, key: str, extra: dict[str, Any]) -> dict[str, Any]:
+    spec = FACT_TYPES[type_name].fields
+    fact: dict[str, Any] = {"id": f"{type_name}:{key}", "t": type_name, "key": key}
+    for name in spec:
+        if spec[name].derived or not hasattr(model, name):
+            continue
+        value = getattr(model, name)
+        if value is None:
+            # Absent, not false: a condition on a missing field does not match.
+            continue
+        fact[name] = _encode_value(spec[name], value)
+        if spec[name].is_list:
+            fact[count_field(name)] = len(value)
+    fact.update(extra)
+    return fact
+
+
+def encode_scenario(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario as engine facts: plain JSON values, levels as ranks 0..4, lists with their lengths."""
+    facts: list[dict[str, Any]] = []
+    for country in scenario.countries:
+        facts.append(_encode_model("country", country, country.code, {}))
+    for region in scenario.regions:
+        facts.append(_encode_model("region", region, region.id, {}))
+    for relation in scenario.relations:
+        a, b = sorted(relation.between)
+        facts.append(_encode_model("relation", relation, pair_key(a, b), {"a": a, "b": b}))
+    for agreement in scenario.agreements:
+        facts.append(_encode_model("agreement", agreement, agreement.id, {"pair": pair_key(*agreement.between)}))
+    for flow in scenario.flows:
+        facts.append(_encode_model("flow", flow, flow.id, _flow_derived(flow)))
+    return facts
+
+
+def _flow_derived(flow: Flow) -> dict[str, Any]:
+    extra: dict[str, Any] = {"pair": pair_key(flow.origin, flow.destination)}
+    alarmist = [e.high for e in flow.estimates if e.kind.value == "alarmist"]
+    careful = [e.high for e in flow.estimates if e.kind.value in ("careful", "official")]
+    if alarmist:
+        extra["estimate_alarmist_high"] = max(alarmist)
+    if careful:
+        extra["estimate_careful_high"] = max(careful)
+    if alarmist and careful and max(careful) > 0:
+        extra["estimate_exaggeration"] = round(max(alarmist) / max(careful), 4)
+    if flow.labels:
+        extra["label_count"] = len({label.label.strip().lower() for label in flow.labels})
+    return extra
+
+
+def describe_fact(fact: dict[str, Any]) -> str:
+    """A short human name of an engine fact, e.g. 'flow nk-cn'."""
+    return f"{fact.get('t')} {fact.get('key', fact.get('subject', '?'))}"
+
+
+def decode_value(type_name: str, field: str, value: Any) -> Any:
+    """Turn an engine value back into what the fact file said (level ranks back to names)."""
+    spec = FACT_TYPES.get(type_name, FACT_TYPES["flow"]).fields.get(field)
+    if spec is not None and spec.kind == "level" and isinstance(value, int) and not isinstance(value, bool):
+        return LEVEL_ORDER[value] if 0 <= value < len(LEVEL_ORDER) else value
+    return value
