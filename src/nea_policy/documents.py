@@ -127,8 +127,8 @@ def _parse_json(text: str, name: str) -> Document:
     return Document(name=name, data=data, lines=text.splitlines())
 
 
-class _SafeLineLoader(yaml.SafeLoader):
-    """SafeLoader: no Python tags, so rule and fact files are data, never code."""
+class _SafeLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading only (no Python tags): rule and fact files are data, never code. libyaml when present, for speed."""
 
 
 def _parse_yaml(text: str, name: str) -> Document:
@@ -153,7 +153,9 @@ def _parse_yaml(text: str, name: str) -> Document:
     positions: dict[PathKey, tuple[int, int]] = {}
     problems: list[Problem] = []
     budget = [MAX_EXPANDED_NODES]
-    data = _construct(node, (), positions, problems, name, budget, 0)
+    # One constructor per document: SafeConstructor keeps state, so it is not shared across threads.
+    constructor = yaml.SafeLoader(" ")
+    data = _construct(node, (), positions, problems, name, budget, 0, constructor)
     if problems:
         raise InputError(problems)
     return Document(name=name, data=data, positions=positions, lines=text.splitlines())
@@ -162,7 +164,7 @@ def _parse_yaml(text: str, name: str) -> Document:
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def _construct(node: yaml.Node, path: PathKey, positions: dict[PathKey, tuple[int, int]], problems: list[Problem], name: str, budget: list[int], depth: int) -> Any:
+def _construct(node: yaml.Node, path: PathKey, positions: dict[PathKey, tuple[int, int]], problems: list[Problem], name: str, budget: list[int], depth: int, constructor: yaml.SafeLoader) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise InputError(
@@ -180,10 +182,10 @@ def _construct(node: yaml.Node, path: PathKey, positions: dict[PathKey, tuple[in
             location=f"{name}:{node.start_mark.line + 1}:{node.start_mark.column + 1}",
         )
     if isinstance(node, yaml.MappingNode):
-        yaml.SafeLoader(" ").flatten_mapping(node)
+        constructor.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node, name)
+            key = _scalar(key_node, name, constructor)
             if key in result:
                 problems.append(
                     Problem(
@@ -195,20 +197,19 @@ def _construct(node: yaml.Node, path: PathKey, positions: dict[PathKey, tuple[in
                 continue
             child = (*path, key) if isinstance(key, (str, int)) else (*path, str(key))
             positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _construct(value_node, child, positions, problems, name, budget, depth + 1)
+            result[key] = _construct(value_node, child, positions, problems, name, budget, depth + 1, constructor)
             positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), positions, problems, name, budget, depth + 1) for i, item in enumerate(node.value)]
-    return _scalar(node, name)
+        return [_construct(item, (*path, i), positions, problems, name, budget, depth + 1, constructor) for i, item in enumerate(node.value)]
+    return _scalar(node, name, constructor)
 
 
-def _scalar(node: yaml.Node, name: str) -> Any:
+def _scalar(node: yaml.Node, name: str, constructor: yaml.SafeLoader) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         raise InputError("a mapping key must be a plain value", code="bad_key", location=f"{name}:{node.start_mark.line + 1}")
     try:
-        # A fresh constructor per scalar: SafeConstructor keeps state, and evaluations may run in threads.
-        value = yaml.SafeLoader(" ").construct_object(node, deep=True)
+        value = constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
         raise InputError(
             f"tag {node.tag!r} is not allowed; fact and rule files are plain data",
