@@ -285,6 +285,7 @@ def _validate_rule(spec: RuleSpec, where: str, file: str, line: int, pack: str, 
 
     aliases: dict[str, str] = {}
     finding_aliases: dict[str, str] = {}
+    broken: set[str] = set()  # aliases of an unknown type: reported once, not again in every condition using them
     for alias, type_text in spec.facts.items():
         if not re.match(r"^[a-z_][a-z0-9_]*$", alias):
             bad("bad_alias", f"alias {alias!r} must be lower-case letters, digits and _")
@@ -292,6 +293,7 @@ def _validate_rule(spec: RuleSpec, where: str, file: str, line: int, pack: str, 
         if fact_type is None:
             close = difflib.get_close_matches(type_text, [*BASE_TYPES, "finding:<id>"], n=1)
             bad("unknown_fact_type", f"facts.{alias}: unknown fact type {type_text!r}", f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(BASE_TYPES)} or finding:<id>")
+            broken.add(alias)
             continue
         aliases[alias] = fact_type
         if finding is not None:
@@ -299,7 +301,7 @@ def _validate_rule(spec: RuleSpec, where: str, file: str, line: int, pack: str, 
             if finding not in produced:
                 close = difflib.get_close_matches(finding, list(produced), n=1)
                 bad("unknown_finding", f"facts.{alias}: no rule concludes the finding {finding!r}", f"did you mean {close[0]!r}?" if close else "write a finding rule for it")
-    if spec.subject not in aliases:
+    if spec.subject not in aliases and spec.subject not in broken:
         bad("bad_subject", f"subject {spec.subject!r} is not one of the aliases in facts ({', '.join(aliases)})")
     conditions: list[Condition] = []
     for raw in spec.when:
@@ -308,7 +310,8 @@ def _validate_rule(spec: RuleSpec, where: str, file: str, line: int, pack: str, 
         except ConditionSyntaxError as exc:
             bad("condition_syntax", str(exc))
     for comparison in iter_comparisons(conditions):
-        _check_comparison(comparison, aliases, bad)
+        if not comparison.aliases() & broken:
+            _check_comparison(comparison, aliases, bad)
     absences: list[Absence] = []
     for index, block in enumerate(spec.absent):
         fact_type, finding = _fact_type(block.fact)
@@ -346,6 +349,8 @@ def _validate_rule(spec: RuleSpec, where: str, file: str, line: int, pack: str, 
         bad("no_actors", "a recommendation names the governments it addresses under actors (e.g. host.code)")
     for text in spec.actors:
         match = re.match(r"^([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$", text)
+        if match and match.group(1) in broken:
+            continue
         if not match or match.group(1) not in aliases:
             bad("bad_actor", f"actor {text!r} must be alias.field of a matched fact, e.g. host.code")
             continue
@@ -356,6 +361,8 @@ def _validate_rule(spec: RuleSpec, where: str, file: str, line: int, pack: str, 
             continue
         actors.append(ref)
     for alias, name in TEMPLATE_FIELD.findall(spec.justification):
+        if alias in broken:
+            continue
         if alias not in aliases:
             bad("template_field", f"justification names {{{alias}.{name}}} but {alias!r} is not an alias in facts")
         elif name not in FACT_TYPES[aliases[alias]].fields and name != "name":
