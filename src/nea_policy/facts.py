@@ -330,7 +330,10 @@ def scenario_from_document(document: Document) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems_from_validation(exc, document)) from None
+        problems = _problems_from_validation(exc, document)
+        # in file order, as a student reads the file (pydantic reports in field-declaration order)
+        problems.sort(key=lambda p: _line_number(p.location))
+        raise ScenarioError(problems) from None
     except ScenarioError as exc:
         raise ScenarioError([_locate_problem(p, document) for p in exc.problems]) from None
 
@@ -349,6 +352,11 @@ def load_scenario(source: Scenario | dict[str, Any] | str | Path, *, max_bytes: 
 def parse_scenario_text(text: str, name: str = "<stdin>", fmt: str | None = None) -> Scenario:
     """A Scenario from the text of a fact file."""
     return scenario_from_document(parse_document(text, name, fmt=fmt))
+
+
+def _line_number(location: str) -> int:
+    parts = location.split(":")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
 def _type_name(value: Any) -> str:
@@ -386,9 +394,8 @@ def _inner_model(annotation: Any) -> Any:
 def _problems_from_validation(exc: ValidationError, document: Document) -> list[Problem]:
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):
-        loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and ("[" in part or part in {"function-after", "function-plain"})))
-        # pydantic puts the tag of a union branch in loc; keep only real path parts
-        path = tuple(p for p in loc if isinstance(p, int) or p in _all_field_names())
+        # pydantic may put validator or union-branch tags in loc; keep only real path parts
+        path = tuple(part for part in error["loc"] if isinstance(part, int) or not ("[" in part or part.startswith("function-")))
         where = document.locate(path)
         field_path = _path_text(path) or "(top level)"
         kind = error["type"]
@@ -439,13 +446,3 @@ def _code_for(kind: str) -> str:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-_FIELD_NAMES: set[str] = set()
-
-
-def _all_field_names() -> set[str]:
-    if not _FIELD_NAMES:
-        for model in (Scenario, Country, Region, Relation, Agreement, Estimate, Label, Flow):
-            _FIELD_NAMES.update(model.model_fields)
-    return _FIELD_NAMES
