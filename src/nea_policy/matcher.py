@@ -1,0 +1,489 @@
+"""Evaluate a rule's parsed conditions in Python, per candidate binding: which conditions hold, fail, or lack a fact.
+
+This mirrors what the durable_rules network decides (a test checks that the two agree over the examples and
+their variations), but keeps what Rete throws away: for every combination of facts a rule could concern, the
+outcome of each condition with the actual value against what the condition asks.
+
+Use:
+
+    from nea_policy.matcher import candidates
+    for cand in candidates(rule, encode_scenario(scenario), findings):   # findings: {(finding_id, subject_key)}
+        cand.holds, cand.subject, [(r.condition, r.outcome, r.actual, r.expected) for r in cand.results]
+
+Semantics that follow durable_rules (verified against it):
+- a test on a field the fact does not have never matches, whatever the operator (`!=` and `not in` too):
+  its outcome is "missing", not "failed"; only `is not set` holds on a missing field;
+- levels are compared by rank (none < low < moderate < high < severe);
+- `not contains` holds on an empty list;
+- an `absent:` block holds when no fact (or finding) satisfies its conditions for this binding.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .conditions import AnyOf, Comparison, Condition, FieldRef
+from .fact_types import FACT_TYPES, FINDING, count_field, decode_value
+from .facts import LEVEL_ORDER
+from .rules import Absence, Rule
+
+Outcome = Literal["held", "failed", "missing"]
+HELD: Outcome = "held"
+FAILED: Outcome = "failed"
+MISSING: Outcome = "missing"
+
+#: Bound on the bindings one call enumerates (the cartesian product of a rule's facts can grow fast).
+DEFAULT_LIMIT = 20_000
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReadField(_Model):
+    """One field a condition read: which fact, which field, its value as the fact file says it, and whether it is set."""
+
+    alias: str
+    fact: str = Field(description="fact type: flow, country, region, relation, agreement or finding")
+    key: str = Field(description="the fact's key (a finding's subject for a finding)")
+    field: str
+    value: Any = None
+    present: bool
+
+    @property
+    def ref(self) -> str:
+        """`alias.field` as the rule writes it."""
+        return f"{self.alias}.{self.field}"
+
+
+class FindingKey(_Model):
+    """A finding about a subject: the unit a rule's `finding:` fact and the why-not recursion work on."""
+
+    finding: str
+    subject: str
+    subject_type: str
+
+
+class ConditionResult(_Model):
+    """The outcome of one condition of a rule for one binding, with the actual values and what it asks."""
+
+    condition: str = Field(description="the condition as written in the rule")
+    kind: Literal["test", "join", "any", "finding", "absent"]
+    outcome: Outcome
+    actual: dict[str, Any] = Field(default_factory=dict, description="alias.field -> the value (None when missing)")
+    expected: str = Field(description="what the condition asks, e.g. '>= moderate' or '== host.code (JP)'")
+    reads: list[ReadField] = Field(default_factory=list)
+    finding: FindingKey | None = Field(None, description="for kind 'finding': the finding the rule needs")
+    blocking: list[str] = Field(default_factory=list, description="for kind 'absent': keys of the facts that exist and should not")
+    branches: list[list[ConditionResult]] = Field(default_factory=list, description="for kind 'any': each branch's results")
+
+
+class BoundFact(_Model):
+    """What an alias of the rule stands for in one candidate binding."""
+
+    alias: str
+    fact: str
+    key: str | None = Field(description="the fact's key; a finding's subject; None when it could not be determined")
+    finding: str | None = None
+    present: bool = True
+
+
+class Candidate(_Model):
+    """One combination of facts a rule could concern, and the outcome of each of its conditions on it."""
+
+    rule: str
+    subject: str | None = Field(description="key of the rule's subject fact (what a finding/recommendation is about)")
+    subject_type: str | None = None
+    binding: dict[str, BoundFact]
+    results: list[ConditionResult]
+
+    @property
+    def holds(self) -> bool:
+        """Whether every condition holds: the rule fires for this binding."""
+        return all(r.outcome == HELD for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        """How many conditions failed (a value is set but is not what the rule asks)."""
+        return sum(r.outcome == FAILED for r in self.results)
+
+    @property
+    def missing(self) -> int:
+        """How many conditions could not be decided because a fact or field is missing."""
+        return sum(r.outcome == MISSING for r in self.results)
+
+    @property
+    def distance(self) -> tuple[int, int]:
+        """Sort key, closest first: conditions that do not hold, then those failed outright."""
+        return (self.failed + self.missing, self.failed)
+
+
+ConditionResult.model_rebuild()
+
+FindingSet = Iterable[tuple[str, str]]
+
+
+def finding_fact(finding: str, subject: str, subject_type: str = "") -> dict[str, Any]:
+    """The engine fact a finding becomes (what `finding:` aliases of rules match)."""
+    return {"id": f"finding:{finding}:{subject}", "t": FINDING, "finding": finding, "subject": subject, "subject_type": subject_type}
+
+
+def candidates(
+    rule: Rule,
+    facts: list[dict[str, Any]],
+    findings: FindingSet | dict[tuple[str, str], str],
+    *,
+    structural: bool = True,
+    limit: int = DEFAULT_LIMIT,
+) -> list[Candidate]:
+    """Every candidate binding of the rule over the encoded facts and the findings that hold, each evaluated.
+
+    `facts` are engine facts (`fact_types.encode_scenario`); `findings` the (finding id, subject key) pairs that
+    hold (a dict may map them to their subject type). With `structural` (the default), only bindings whose
+    equality joins between facts hold are candidates (each flow with its own origin and host...); otherwise every
+    combination, up to `limit`, so that a binding held apart by a missing or different join field shows up too.
+    """
+    held = {(f, s): "" for f, s in findings} if not isinstance(findings, dict) else dict(findings)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for fact in facts:
+        by_type.setdefault(fact["t"], []).append(fact)
+    for (finding, subject), subject_type in held.items():
+        by_type.setdefault(FINDING, []).append(finding_fact(finding, subject, subject_type))
+    found: list[Candidate] = []
+    for binding in _bindings(rule, by_type, held, structural, limit):
+        found.append(_evaluate(rule, binding, by_type))
+    return found
+
+
+def holding_subjects(rule: Rule, facts: list[dict[str, Any]], findings: FindingSet | dict[tuple[str, str], str]) -> set[str]:
+    """Keys of the subjects for which the rule holds (fires) on these facts."""
+    return {c.subject for c in candidates(rule, facts, findings) if c.holds and c.subject is not None}
+
+
+# --- enumerating bindings ------------------------------------------------------------------------------
+
+
+def _top_joins(rule: Rule) -> list[Comparison]:
+    return [c for c in rule.conditions if isinstance(c, Comparison) and c.is_join and c.op == "=="]
+
+
+def _bindings(
+    rule: Rule, by_type: dict[str, list[dict[str, Any]]], held: dict[tuple[str, str], str], structural: bool, limit: int
+) -> Iterable[dict[str, dict[str, Any]]]:
+    base = [a for a in rule.aliases if a not in rule.finding_aliases]
+    joins = _top_joins(rule)
+    count = 0
+
+    def extend(index: int, bound: dict[str, dict[str, Any]]) -> Iterable[dict[str, dict[str, Any]]]:
+        if index == len(base):
+            yield bound
+            return
+        alias = base[index]
+        tests = []
+        if structural:
+            for join in joins:
+                right = join.right
+                assert isinstance(right, FieldRef)
+                if join.left.alias == alias and right.alias in bound:
+                    tests.append((join.left.field, right.alias, right.field))
+                elif right.alias == alias and join.left.alias in bound:
+                    tests.append((right.field, join.left.alias, join.left.field))
+        for fact in by_type.get(rule.aliases[alias], []):
+            ok = True
+            for field, other, other_field in tests:
+                if field not in fact or other_field not in bound[other] or fact[field] != bound[other][other_field]:
+                    ok = False
+                    break
+            if ok:
+                yield from extend(index + 1, {**bound, alias: fact})
+
+    for bound in extend(0, {}):
+        for full in _bind_findings(rule, bound, by_type, held):
+            count += 1
+            if count > limit:
+                return
+            yield full
+
+
+def _bind_findings(
+    rule: Rule, bound: dict[str, dict[str, Any]], by_type: dict[str, list[dict[str, Any]]], held: dict[tuple[str, str], str]
+) -> Iterable[dict[str, dict[str, Any]]]:
+    """Bind each finding alias to the finding about what it is joined with: present if it holds, a placeholder if not."""
+    pending = list(rule.finding_aliases)
+    options: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(len(pending) + 1):
+        for alias in list(pending):
+            target = _join_target(rule, alias, bound, options)
+            if target is None:
+                continue
+            pending.remove(alias)
+            finding = rule.finding_aliases[alias]
+            subject, subject_type = target
+            if subject is None:
+                options[alias] = [{"t": FINDING, "finding": finding, "subject_type": subject_type, "__absent__": True}]
+            elif (finding, subject) in held:
+                options[alias] = [finding_fact(finding, subject, held[(finding, subject)] or subject_type)]
+            else:
+                options[alias] = [{**finding_fact(finding, subject, subject_type), "__absent__": True}]
+    for alias in pending:
+        # Joined only through an any: group or another unresolved finding: every finding of that id is a candidate.
+        options[alias] = [f for f in by_type.get(FINDING, []) if f["finding"] == rule.finding_aliases[alias]]
+    names = list(options)
+    for combination in itertools.product(*(options[n] for n in names)):
+        yield {**bound, **dict(zip(names, combination))}
+
+
+def _join_target(
+    rule: Rule, alias: str, bound: dict[str, dict[str, Any]], options: dict[str, list[dict[str, Any]]]
+) -> tuple[str | None, str] | None:
+    for join in _top_joins(rule):
+        right = join.right
+        assert isinstance(right, FieldRef)
+        for mine, other in ((join.left, right), (right, join.left)):
+            if mine.alias != alias or mine.field != "subject":
+                continue
+            source = bound.get(other.alias)
+            if source is None and other.alias in options and len(options[other.alias]) == 1:
+                source = options[other.alias][0]
+            if source is None:
+                continue
+            subject_type = source.get("subject_type", "") if source["t"] == FINDING else source["t"]
+            value = source.get(other.field)
+            return (None if value is None else str(value)), str(subject_type)
+    return None
+
+
+# --- evaluating conditions -----------------------------------------------------------------------------
+
+
+def _evaluate(rule: Rule, binding: dict[str, dict[str, Any]], by_type: dict[str, list[dict[str, Any]]]) -> Candidate:
+    results: list[ConditionResult] = []
+    defining = {}
+    for alias in rule.finding_aliases:
+        for join in _top_joins(rule):
+            right = join.right
+            assert isinstance(right, FieldRef)
+            if (join.left.alias == alias and join.left.field == "subject") or (right.alias == alias and right.field == "subject"):
+                defining.setdefault(alias, join)
+                break
+    defining_joins = {id(j): a for a, j in defining.items()}
+    finding_done: set[str] = set()
+    for alias in rule.finding_aliases:
+        if alias not in defining:
+            results.append(_finding_result(rule, alias, binding, None))
+            finding_done.add(alias)
+    for condition in rule.conditions:
+        alias = defining_joins.get(id(condition))
+        if alias is not None and alias not in finding_done:
+            results.append(_finding_result(rule, alias, binding, condition))
+            finding_done.add(alias)
+        else:
+            results.append(evaluate_condition(condition, binding, rule.aliases))
+    for absence in rule.absences:
+        results.append(_absence_result(absence, binding, rule.aliases, by_type))
+    subject_fact = binding.get(rule.subject)
+    subject: str | None = None
+    subject_type: str | None = None
+    if subject_fact is not None:
+        if subject_fact["t"] == FINDING:
+            subject, subject_type = subject_fact.get("subject"), subject_fact.get("subject_type") or None
+        else:
+            subject, subject_type = str(subject_fact["key"]), subject_fact["t"]
+    bound = {alias: _bound(alias, fact) for alias, fact in binding.items()}
+    return Candidate(rule=rule.id, subject=subject, subject_type=subject_type, binding=bound, results=results)
+
+
+def _bound(alias: str, fact: dict[str, Any]) -> BoundFact:
+    if fact["t"] == FINDING:
+        return BoundFact(alias=alias, fact=FINDING, key=fact.get("subject"), finding=fact["finding"], present=not fact.get("__absent__"))
+    return BoundFact(alias=alias, fact=fact["t"], key=str(fact["key"]))
+
+
+def _finding_result(rule: Rule, alias: str, binding: dict[str, dict[str, Any]], join: Comparison | None) -> ConditionResult:
+    fact = binding[alias]
+    finding = rule.finding_aliases[alias]
+    subject = fact.get("subject")
+    text = join.text if join is not None else f"{alias}: finding {finding}"
+    about = f"{fact.get('subject_type') or 'subject'} {subject}" if subject is not None else "(what it is joined with has no value)"
+    if subject is None:
+        outcome: Outcome = MISSING
+    else:
+        outcome = FAILED if fact.get("__absent__") else HELD
+    key = FindingKey(finding=finding, subject=str(subject), subject_type=str(fact.get("subject_type") or "")) if subject is not None else None
+    return ConditionResult(
+        condition=text,
+        kind="finding",
+        outcome=outcome,
+        actual={f"finding {finding}": "holds" if outcome == HELD else "does not hold"},
+        expected=f"finding {finding} holds for {about}",
+        finding=key,
+    )
+
+
+def _read(alias: str, fact: dict[str, Any] | None, field: str) -> ReadField:
+    if fact is None:
+        return ReadField(alias=alias, fact="?", key="?", field=field, value=None, present=False)
+    type_name = fact["t"]
+    key = str(fact.get("subject") if type_name == FINDING else fact.get("key"))
+    present = field in fact and not fact.get("__absent__")
+    value = decode_value(type_name, field, fact[field]) if present else None
+    return ReadField(alias=alias, fact=type_name, key=key, field=field, value=value, present=present)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def _encode_literal(type_name: str, field: str, value: Any) -> Any:
+    spec = FACT_TYPES[type_name].fields.get(field)
+    if spec is not None and spec.kind.removeprefix("list[").removesuffix("]") == "level" and value in LEVEL_ORDER:
+        return LEVEL_ORDER.index(value)
+    return value
+
+
+def _compare(op: str, actual: Any, wanted: Any) -> bool:
+    if op == "==":
+        return bool(actual == wanted)
+    if op == "!=":
+        return bool(actual != wanted)
+    try:
+        if op == ">":
+            return bool(actual > wanted)
+        if op == ">=":
+            return bool(actual >= wanted)
+        if op == "<":
+            return bool(actual < wanted)
+        if op == "<=":
+            return bool(actual <= wanted)
+    except TypeError:
+        # durable_rules gives no reliable answer across types; the fact model never produces this
+        return False
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def evaluate_condition(condition: Condition, binding: dict[str, dict[str, Any]], aliases: dict[str, str]) -> ConditionResult:
+    """Evaluate one parsed condition (a comparison or an any: group) on a binding of aliases to engine facts."""
+    if isinstance(condition, AnyOf):
+        branches = [[evaluate_condition(c, binding, aliases) for c in branch] for branch in condition.branches]
+        outcomes = [_conjunction(b) for b in branches]
+        if HELD in outcomes:
+            outcome: Outcome = HELD
+        elif MISSING in outcomes:
+            outcome = MISSING
+        else:
+            outcome = FAILED
+        actual: dict[str, Any] = {}
+        reads: list[ReadField] = []
+        for branch in branches:
+            for result in branch:
+                actual.update(result.actual)
+                reads.extend(r for r in result.reads if r not in reads)
+        return ConditionResult(
+            condition=str(condition), kind="any", outcome=outcome, actual=actual, expected="at least one branch holds", reads=reads, branches=branches
+        )
+    return _comparison(condition, binding, aliases)
+
+
+def _conjunction(results: list[ConditionResult]) -> Outcome:
+    if any(r.outcome == FAILED for r in results):
+        return FAILED
+    if any(r.outcome == MISSING for r in results):
+        return MISSING
+    return HELD
+
+
+def _comparison(comparison: Comparison, binding: dict[str, dict[str, Any]], aliases: dict[str, str]) -> ConditionResult:
+    left = comparison.left
+    fact = binding.get(left.alias)
+    read = _read(left.alias, fact, left.field)
+    op = comparison.op
+    raw = fact.get(left.field) if fact is not None and read.present else None
+    if isinstance(comparison.right, FieldRef):
+        right = comparison.right
+        other = binding.get(right.alias)
+        read_right = _read(right.alias, other, right.field)
+        actual = {read.ref: read.value, read_right.ref: read_right.value}
+        expected = f"{op} {right} ({_show(read_right.value) if read_right.present else 'not set'})"
+        if not (read.present and read_right.present):
+            outcome: Outcome = MISSING
+        else:
+            outcome = HELD if _compare(op, raw, other[right.field]) else FAILED  # type: ignore[index]
+        return ConditionResult(condition=comparison.text, kind="join", outcome=outcome, actual=actual, expected=expected, reads=[read, read_right])
+    actual = {read.ref: read.value}
+    type_name = aliases.get(left.alias, fact["t"] if fact else "flow")
+    if op == "is set":
+        return ConditionResult(condition=comparison.text, kind="test", outcome=HELD if read.present else FAILED, actual=actual, expected="is set", reads=[read])
+    if op == "is not set":
+        return ConditionResult(
+            condition=comparison.text, kind="test", outcome=FAILED if read.present else HELD, actual=actual, expected="is not set", reads=[read]
+        )
+    expected = f"{op} {_show(comparison.right)}"
+    if not read.present:
+        return ConditionResult(condition=comparison.text, kind="test", outcome=MISSING, actual=actual, expected=expected, reads=[read])
+    if op in ("in", "not in"):
+        wanted = [_encode_literal(type_name, left.field, v) for v in comparison.right]  # type: ignore[union-attr]
+        inside = any(raw == w for w in wanted)
+        ok = inside if op == "in" else not inside
+    elif op in ("contains", "not contains"):
+        wanted_one = _encode_literal(type_name, left.field, comparison.right)
+        items = raw if isinstance(raw, list) else []
+        inside = any(item == wanted_one for item in items)
+        if op == "contains":
+            ok = inside
+        else:
+            count = fact.get(count_field(left.field), len(items)) if fact is not None else len(items)
+            ok = count == 0 or not inside
+    else:
+        ok = _compare(op, raw, _encode_literal(type_name, left.field, comparison.right))
+    return ConditionResult(condition=comparison.text, kind="test", outcome=HELD if ok else FAILED, actual=actual, expected=expected, reads=[read])
+
+
+def _absence_result(absence: Absence, binding: dict[str, dict[str, Any]], aliases: dict[str, str], by_type: dict[str, list[dict[str, Any]]]) -> ConditionResult:
+    scope = {**aliases, absence.alias: absence.fact_type}
+    blocking: list[str] = []
+    pool = by_type.get(absence.fact_type, [])
+    if absence.finding:
+        pool = [f for f in pool if f.get("finding") == absence.finding]
+    outcome: Outcome = HELD
+    reads: list[ReadField] = []
+    for fact in pool:
+        trial = {**binding, absence.alias: fact}
+        results = [evaluate_condition(c, trial, scope) for c in absence.conditions]
+        if _conjunction(results) == HELD:
+            blocking.append(str(fact.get("subject") if fact["t"] == FINDING else fact.get("key")))
+            reads.extend(r for result in results for r in result.reads if r.alias == absence.alias)
+    what = f"finding {absence.finding}" if absence.finding else absence.fact_type
+    text = f"absent {what}" + (": " + " and ".join(str(c) for c in absence.conditions) if absence.conditions else "")
+    if blocking:
+        outcome = FAILED
+    # Other aliases' fields the absence joins on: a missing one makes every absent fact unmatched, so it holds.
+    return ConditionResult(
+        condition=text,
+        kind="absent",
+        outcome=outcome,
+        actual={f"existing {what}": sorted(blocking) or None},
+        expected=f"no {what} matches",
+        reads=reads,
+        blocking=sorted(blocking),
+    )
+
+
+__all__ = [
+    "BoundFact",
+    "Candidate",
+    "ConditionResult",
+    "FindingKey",
+    "ReadField",
+    "candidates",
+    "evaluate_condition",
+    "finding_fact",
+    "holding_subjects",
+]
