@@ -1,76 +1,449 @@
-"""The command line: each command parses its input, calls one library function, and renders the result."""
+"""The command line: each command parses its input, calls one library function, and renders the result.
+
+Imports of the library stay inside the commands so that `nea-policy --help` starts fast.
+Other commands attach to `main` (`@main.command()`) or to the `rules` group (`@rules_group.command()`).
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
 from . import __version__
-from .errors import NeaPolicyError
+
+DEFAULT_MAX_BYTES_TEXT = "10 MiB"
+PLAIN_WIDTH = 88
 
 
-class _Context:
-    def __init__(self, debug: bool) -> None:
-        self.debug = debug
+class _Main(click.Group):
+    """The top-level group: turns the library's errors into `error: ...` lines and exit code 1, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`): nothing left to say, and Python must not complain at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(141)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as error:  # noqa: BLE001 - the one place every failure becomes a message
+            if ctx.params.get("debug"):
+                raise
+            _report_error(error)
+            sys.exit(1)
 
 
-def _fail(error: NeaPolicyError, debug: bool) -> None:
-    if debug:
-        raise error
-    for problem in error.problems:
-        click.echo(f"error: {problem}", err=True)
-    sys.exit(1)
+def _report_error(error: Exception) -> None:
+    from .errors import NeaPolicyError
+
+    if isinstance(error, NeaPolicyError):
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+    elif isinstance(error, OSError):
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+        click.echo(f"error: {where}{error.strerror or error}", err=True)
+    else:
+        click.echo(f"error: unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback, and report it)", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="nea-policy")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors (nothing else does).")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """Policy recommendations for cross-border human flows in Northeast Asia.
+    """Policy recommendations for cross-border human flows in Northeast Asia, with their reasons.
+
+    Describe a situation in a fact file (YAML or JSON), then evaluate it against the rules
+    drawn from the study "Cross-Border Human Flows in Northeast Asia".
 
     \b
-    Example:
+    Examples:
+      nea-policy new my-scenario.yaml
+      nea-policy check my-scenario.yaml
       nea-policy evaluate examples/north-koreans-in-china.yaml
+      nea-policy what-if examples/north-koreans-in-china.yaml --set flows.kp-to-cn.legal_status=regular
     """
-    ctx.obj = _Context(debug)
+    ctx.obj = {"debug": debug}
+
+
+# --- shared options -------------------------------------------------------------------------------------
+
+
+def _rules_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--extra-rules",
+        "extra_rules",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="A folder of rules to add to the others (repeatable).",
+    )(command)
+    command = click.option(
+        "--rules",
+        "rules",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="A folder of rules to use instead of the bundled ones (repeatable).",
+    )(command)
+    return command
+
+
+def _max_bytes_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--max-bytes",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        help=f"Largest fact file accepted, in bytes (default {DEFAULT_MAX_BYTES_TEXT}).",
+    )(command)
+
+
+def _limits(max_bytes: int | None) -> dict[str, Any]:
+    from .documents import DEFAULT_MAX_BYTES
+
+    return {"max_bytes": max_bytes or DEFAULT_MAX_BYTES, "stdin": click.get_binary_stream("stdin")}
+
+
+def _actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        raise click.BadParameter(f"{value!r} is not a country code; give two letters, e.g. CN")
+    return code
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from .errors import InputError
+
+    if output.is_dir():
+        raise InputError("is a directory; name a file to write", code="is_a_directory", location=str(output))
+    if not output.parent.exists():
+        raise InputError(f"the folder {output.parent} does not exist", code="no_such_folder", location=str(output))
+    output.write_text(text, encoding="utf-8")
+
+
+def _plain_width() -> int:
+    # Piped output has no terminal to follow; COLUMNS still wins when a user sets it.
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        return PLAIN_WIDTH
+
+
+def _use_rich(color: str, output: Path | None) -> bool:
+    if output is not None or color == "never":
+        return False
+    return color == "always" or sys.stdout.isatty()
+
+
+def _rich_console(color: str) -> Any:
+    from rich.console import Console
+
+    # rich itself honours NO_COLOR (layout stays, colours go) and follows the terminal's width.
+    return Console(force_terminal=True if color == "always" else None, highlight=False, soft_wrap=False)
+
+
+_COLOR_OPTION = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour and layout with rich: when the output is a terminal (auto), always, or never. NO_COLOR is honoured.",
+)
+
+
+# --- evaluate ---------------------------------------------------------------------------------------------
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=True, allow_dash=True))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
-@click.pass_obj
-def evaluate(obj: _Context, files: tuple[Path, ...], fmt: str) -> None:
-    """Evaluate fact files and print the recommendations with their reasons.
+@click.argument("files", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_rules_options
+@click.option("--actor", callback=_actor, metavar="CODE", help="Only what is addressed to one government (e.g. CN).")
+@click.option("--findings/--no-findings", default=True, show_default=True, help="Show the findings and the proof tree of each recommendation.")
+@_max_bytes_option
+@_COLOR_OPTION
+def evaluate(
+    files: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    rules: tuple[Path, ...],
+    extra_rules: tuple[Path, ...],
+    actor: str | None,
+    findings: bool,
+    max_bytes: int | None,
+    color: str,
+) -> None:
+    """Evaluate fact files and show the recommendations with their reasons.
+
+    FILES are YAML or JSON fact files; `-` reads standard input. With several files you get one
+    report each (with --format json: a list).
+
+    \b
+    Examples:
+      nea-policy evaluate examples/north-koreans-in-china.yaml
+      nea-policy evaluate examples/northeast-asia.yaml --actor JP --no-findings
+      nea-policy evaluate examples/russians-in-japan.yaml --format html -o report.html
+      cat scenario.json | nea-policy evaluate - --format json
+    """
+    from .api import check_actor, evaluate_sources
+
+    reports = evaluate_sources(list(files), rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
+    if actor is not None:
+        check_actor(reports, actor)
+    if fmt == "json":
+        import json
+
+        from .api import narrow_report
+
+        narrowed = [narrow_report(r, actor=actor, findings=findings) for r in reports]
+        text = narrowed[0].to_json() if len(narrowed) == 1 else json.dumps([r.model_dump(mode="json") for r in narrowed], indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "markdown":
+        from .render_markdown import render_markdown
+
+        text = render_markdown(reports, show_findings=findings, actor=actor)
+    elif fmt == "html":
+        from .render_html import render_html
+
+        text = render_html(reports, show_findings=findings, actor=actor)
+    elif _use_rich(color, output):
+        from .render_text import print_rich
+
+        console = _rich_console(color)
+        for index, report in enumerate(reports):
+            if index:
+                console.print()
+            print_rich(report, console, show_findings=findings, actor=actor)
+        return
+    else:
+        from .render_text import render_text
+
+        text = "\n".join(render_text(r, width=_plain_width(), show_findings=findings, actor=actor) for r in reports)
+    _emit(text, output)
+
+
+# --- check ------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@_max_bytes_option
+def check(files: tuple[str, ...], max_bytes: int | None) -> None:
+    """Validate fact files without evaluating them: every error of every file at once.
+
+    Prints one `ok` line per valid file; exits with 1 if any file has an error.
 
     \b
     Example:
-      nea-policy evaluate examples/russians-in-japan.yaml --format json
+      nea-policy check examples/*.yaml
     """
-    from .engine import Engine
-    from .facts import parse_scenario_text
-    from .render_text import render_text
+    from .api import check_sources
 
-    try:
-        engine = Engine()
-        reports = []
-        for path in files:
-            if str(path) == "-":
-                scenario = parse_scenario_text(sys.stdin.read(), "<stdin>")
-                reports.append(engine.evaluate(scenario))
-            else:
-                reports.append(engine.evaluate(path))
-    except NeaPolicyError as error:
-        _fail(error, obj.debug)
-        return
+    results = check_sources(list(files), **_limits(max_bytes))
+    for result in results:
+        if result.scenario is not None:
+            s = result.scenario
+            click.echo(
+                f"ok: {result.source} ({len(s.countries)} countries, {len(s.regions)} regions, {len(s.relations)} relations, "
+                f"{len(s.agreements)} agreements, {len(s.flows)} flows)"
+            )
+        for problem in result.problems:
+            click.echo(f"error: {problem}", err=True)
+    bad = [r for r in results if not r.ok]
+    if bad:
+        click.echo(f"{len(bad)} of {len(results)} file(s) have errors", err=True)
+        sys.exit(1)
+
+
+# --- compare and what-if ------------------------------------------------------------------------------------
+
+
+_COMPARE_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+
+
+def _emit_comparison(comparison: Any, fmt: str, output: Path | None) -> None:
     if fmt == "json":
-        if len(reports) == 1:
-            click.echo(reports[0].to_json(), nl=False)
-        else:
-            import json
-
-            click.echo(json.dumps([r.model_dump(mode="json") for r in reports], indent=2))
+        _emit(comparison.to_json(), output)
     else:
-        click.echo("\n".join(render_text(r) for r in reports), nl=False)
+        from .render_text import render_comparison_text
+
+        _emit(render_comparison_text(comparison, width=_plain_width()), output)
+
+
+@main.command()
+@click.argument("base")
+@click.argument("variant")
+@_COMPARE_FORMAT
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_rules_options
+@_max_bytes_option
+def compare(base: str, variant: str, fmt: str, output: Path | None, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], max_bytes: int | None) -> None:
+    """Compare two scenarios: which recommendations and findings appear, disappear or change actors,
+    and which fact differences are behind each change.
+
+    Entries are matched by country code, relation pair (CN-RU) and flow, region or agreement id.
+
+    \b
+    Example:
+      nea-policy compare examples/north-koreans-in-china.yaml my-variant.yaml
+    """
+    from .api import compare_sources
+
+    comparison = compare_sources(base, variant, rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
+    _emit_comparison(comparison, fmt, output)
+
+
+@main.command("what-if")
+@click.argument("file")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    required=True,
+    metavar="PATH=VALUE",
+    help="A fact to change (repeatable): flows.<id>.<field>, countries.<code>.<field>, relations.<A-B>.<field>, regions.<id>.<field>, agreements.<id>.<field>. An empty VALUE or null unsets the field.",
+)
+@_COMPARE_FORMAT
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_rules_options
+@_max_bytes_option
+def what_if(file: str, assignments: tuple[str, ...], fmt: str, output: Path | None, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], max_bytes: int | None) -> None:
+    """Change facts on the command line and compare with the original scenario.
+
+    VALUE is read like YAML: true, 3, high, [construction, agriculture].
+
+    \b
+    Examples:
+      nea-policy what-if examples/north-koreans-in-china.yaml --set flows.kp-to-cn.legal_status=regular
+      nea-policy what-if examples/chinese-in-the-russian-far-east.yaml \\
+          --set countries.CN.surplus_labor=low --set countries.CN.rural_unemployment=low
+      nea-policy what-if examples/russians-in-japan.yaml --set relations.JP-RU.cultural_gap=low
+    """
+    from .api import what_if_source
+
+    comparison = what_if_source(file, list(assignments), rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
+    _emit_comparison(comparison, fmt, output)
+
+
+# --- rules ------------------------------------------------------------------------------------------------
+
+
+@main.group("rules")
+def rules_group() -> None:
+    """List, explain and draw the rules.
+
+    \b
+    Examples:
+      nea-policy rules list
+      nea-policy rules show identify-refugees
+      nea-policy rules graph --format dot | dot -Tsvg > rules.svg
+    """
+
+
+@rules_group.command("list")
+@_rules_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+def rules_list(rules: tuple[Path, ...], extra_rules: tuple[Path, ...], fmt: str) -> None:
+    """List the rules: id, kind (finding or recommendation) and title.
+
+    \b
+    Example:
+      nea-policy rules list
+    """
+    from .rule_docs import list_rules, render_rule_list
+    from .rules import load_ruleset
+
+    summaries = list_rules(load_ruleset(list(rules) or None, list(extra_rules) or None))
+    if fmt == "json":
+        import json
+        from dataclasses import asdict
+
+        click.echo(json.dumps([asdict(s) for s in summaries], indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_rule_list(summaries), nl=False)
+
+
+@rules_group.command("show")
+@click.argument("rule_id", metavar="ID")
+@_rules_options
+def rules_show(rule_id: str, rules: tuple[Path, ...], extra_rules: tuple[Path, ...]) -> None:
+    """Explain one rule: its conditions in words, what it concludes, its source quote, the
+    findings it needs and the rules that need it.
+
+    \b
+    Example:
+      nea-policy rules show cooperative-migration-and-trade-regime
+    """
+    from .rule_docs import describe_rule, render_rule_doc
+    from .rules import load_ruleset
+
+    doc = describe_rule(load_ruleset(list(rules) or None, list(extra_rules) or None), rule_id)
+    click.echo(render_rule_doc(doc, width=_plain_width()), nl=False)
+
+
+@rules_group.command("graph")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True, help="Graph language.")
+@_rules_options
+def rules_graph(fmt: str, rules: tuple[Path, ...], extra_rules: tuple[Path, ...]) -> None:
+    """Draw which findings feed which findings and recommendations (dashed: tested absent).
+
+    \b
+    Examples:
+      nea-policy rules graph > rules.mmd
+      nea-policy rules graph --format dot | dot -Tsvg > rules.svg
+    """
+    from .rule_docs import graph_dot, graph_mermaid
+    from .rules import load_ruleset
+
+    ruleset = load_ruleset(list(rules) or None, list(extra_rules) or None)
+    click.echo(graph_dot(ruleset) if fmt == "dot" else graph_mermaid(ruleset), nl=False)
+
+
+# --- schema and new ---------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["facts", "report"]))
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a fact file (facts) or of the JSON report (report).
+
+    \b
+    Examples:
+      nea-policy schema facts > facts.schema.json
+      nea-policy schema report > report.schema.json
+    """
+    import json
+
+    from .api import json_schema
+
+    click.echo(json.dumps(json_schema(kind), indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+def new(path: Path, force: bool) -> None:
+    """Write a commented scenario template to fill in; it passes `check` as written.
+
+    \b
+    Example:
+      nea-policy new my-scenario.yaml && nea-policy check my-scenario.yaml
+    """
+    from .template import write_template
+
+    written = write_template(path, force=force)
+    click.echo(f"wrote {written}; fill it in, then: nea-policy check {written}")

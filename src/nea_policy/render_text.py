@@ -1,30 +1,63 @@
-"""Plain-text rendering of a Report for people: recommendations grouped by actor, reasons as a tree."""
+"""Text rendering for people: plain text (pipes, files, tests) and a rich layout for terminals; comparisons too."""
 
 from __future__ import annotations
 
+import re
 import textwrap
+from typing import TYPE_CHECKING, Any
 
 from .justify import display_value
 from .report import Evidence, FindingNode, Recommendation, Report
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .compare import Comparison, ConclusionChange
+
+# C0/C1 controls (ESC starts terminal escape sequences) and the bidirectional formatting characters that can make
+# text read differently from what it is ("Trojan Source"). Shown as \uXXXX so nothing in the facts can act on a
+# terminal or reorder the output. Newlines and tabs are left to the callers' layout.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """Text with control and bidi-formatting characters written out as \\uXXXX, so they cannot act on the reader's screen."""
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def actors_of(report: Report, actor: str | None) -> tuple[list[Recommendation], list[str]]:
+    """The recommendations to show (all, or those addressed to one government) and the actors to group them by."""
+    recommendations = report.recommendations if actor is None else report.for_actor(actor)
+    actors = sorted({a for r in recommendations for a in r.actors if actor is None or a == actor})
+    return recommendations, actors
+
+
+def evidence_text(item: Evidence) -> str:
+    """One piece of evidence as `type key (name): field=value, ...`."""
+    values = ", ".join(f"{k}={display_value(v)}" for k, v in item.values.items())
+    head = f"{item.fact} {item.key} ({item.name})"
+    return f"{head}: {values}" if values else head
+
+
+# --- plain text ---------------------------------------------------------------------------------------
+
 
 def render_text(report: Report, *, width: int = 88, show_findings: bool = True, actor: str | None = None) -> str:
-    """The report as readable text."""
+    """The report as plain readable text, wrapped to width."""
     out: list[str] = []
     title = report.scenario.title
     out += [title, "=" * len(title), ""]
     if report.scenario.description:
         out += [*textwrap.wrap(report.scenario.description, width), ""]
-    recommendations = report.recommendations if actor is None else report.for_actor(actor)
-    actors = sorted({a for r in recommendations for a in r.actors if actor is None or a == actor})
+    recommendations, actors = actors_of(report, actor)
     if not recommendations:
-        out += ["No recommendation applies to this scenario.", ""]
+        out += [f"No recommendation is addressed to {actor}." if actor else "No recommendation applies to this scenario.", ""]
     for code in actors:
         name = report.scenario.countries.get(code, code)
         heading = f"Recommendations to {name} ({code})"
         out += [heading, "-" * len(heading), ""]
         for rec in (r for r in recommendations if code in r.actors):
-            out += _recommendation(rec, width)
+            out += _recommendation(rec, width, show_findings)
     if show_findings and report.findings:
         out += ["Findings", "--------", ""]
         for finding in report.findings:
@@ -32,10 +65,11 @@ def render_text(report: Report, *, width: int = 88, show_findings: bool = True, 
             out += _wrap(finding.justification, width, "  ", "  ")
         out.append("")
     out.append(f"Rules: {report.ruleset.version} ({report.ruleset.digest})")
-    return "\n".join(out) + "\n"
+    # One pass at the end catches every value from the facts, wherever the layout put it.
+    return "\n".join(visible(line) for line in out) + "\n"
 
 
-def _recommendation(rec: Recommendation, width: int) -> list[str]:
+def _recommendation(rec: Recommendation, width: int, show_findings: bool) -> list[str]:
     lines = _wrap(f"* {rec.title} [{rec.rule}]", width, "", "  ")
     lines += _wrap(f"Concerns: {rec.subject.name} ({rec.subject.type} {rec.subject.key})", width, "  ", "    ")
     if rec.addressees:
@@ -43,8 +77,9 @@ def _recommendation(rec: Recommendation, width: int) -> list[str]:
     lines += _wrap(f"Why: {rec.justification}", width, "  ", "    ")
     if rec.evidence:
         lines.append("  Facts:")
-        lines += _evidence(rec.evidence, width, "    ")
-    if rec.because:
+        for item in rec.evidence:
+            lines += _wrap(evidence_text(item), width, "    ", "      ")
+    if show_findings and rec.because:
         lines.append("  Rests on:")
         for node in rec.because:
             lines += _finding_tree(node, width, "    ")
@@ -55,19 +90,115 @@ def _recommendation(rec: Recommendation, width: int) -> list[str]:
 
 def _finding_tree(node: FindingNode, width: int, indent: str) -> list[str]:
     lines = _wrap(f"- {node.title} [{node.finding}]: {node.justification}", width, indent, indent + "  ")
-    lines += _evidence(node.evidence, width, indent + "  ")
+    for item in node.evidence:
+        lines += _wrap(evidence_text(item), width, indent + "  ", indent + "    ")
     for child in node.because:
         lines += _finding_tree(child, width, indent + "  ")
     return lines
 
 
-def _evidence(items: list[Evidence], width: int, indent: str) -> list[str]:
-    lines: list[str] = []
-    for item in items:
-        values = ", ".join(f"{k}={display_value(v)}" for k, v in item.values.items())
-        lines += _wrap(f"{item.fact} {item.key} ({item.name}): {values}" if values else f"{item.fact} {item.key} ({item.name})", width, indent, indent + "  ")
-    return lines
-
-
 def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False) or [first.rstrip()]
+
+
+# --- rich, for terminals --------------------------------------------------------------------------------
+
+
+def print_rich(report: Report, console: Console, *, show_findings: bool = True, actor: str | None = None) -> None:
+    """Print the report with colour and layout; every value goes in as plain Text, never as rich markup."""
+    from rich.padding import Padding
+    from rich.text import Text
+    from rich.tree import Tree
+
+    def t(text: str, style: str = "") -> Text:
+        return Text(visible(text), style=style)
+
+    console.print(t(report.scenario.title, "bold underline"))
+    if report.scenario.description:
+        console.print(t(report.scenario.description, "dim"))
+    console.print()
+    recommendations, actors = actors_of(report, actor)
+    if not recommendations:
+        console.print(t(f"No recommendation is addressed to {actor}." if actor else "No recommendation applies to this scenario.", "yellow"))
+        console.print()
+    for code in actors:
+        name = report.scenario.countries.get(code, code)
+        console.rule(t(f"Recommendations to {name} ({code})", "bold cyan"), align="left")
+        for rec in (r for r in recommendations if code in r.actors):
+            tree = Tree(Text.assemble(t(rec.title, "bold green"), " ", t(f"[{rec.rule}]", "dim")))
+            tree.add(Text.assemble(t("Concerns: ", "bold"), t(f"{rec.subject.name} ({rec.subject.type} {rec.subject.key})")))
+            if rec.addressees:
+                tree.add(Text.assemble(t("Also addressed to: ", "bold"), t(", ".join(rec.addressees))))
+            tree.add(Text.assemble(t("Why: ", "bold"), t(rec.justification)))
+            if rec.evidence:
+                facts = tree.add(t("Facts", "bold"))
+                for item in rec.evidence:
+                    facts.add(t(evidence_text(item), "cyan"))
+            if show_findings and rec.because:
+                rests = tree.add(t("Rests on", "bold"))
+                for node in rec.because:
+                    _rich_finding(rests, node, t)
+            tree.add(Text.assemble(t(f"Source ({rec.source.section}): ", "bold"), t(f"“{rec.source.quote}”", "italic")))
+            console.print(Padding(tree, (0, 0, 1, 0)))
+    if show_findings and report.findings:
+        console.rule(t("Findings", "bold magenta"), align="left")
+        for finding in report.findings:
+            console.print(Text.assemble(t("• "), t(finding.title, "bold"), " ", t(f"[{finding.finding}]", "dim"), t(f" — {finding.subject.name}")))
+            console.print(Padding(t(finding.justification), (0, 0, 0, 2)))
+        console.print()
+    console.print(t(f"Rules: {report.ruleset.version} ({report.ruleset.digest})", "dim"))
+
+
+def _rich_finding(parent: Any, node: FindingNode, t: Any) -> None:
+    from rich.text import Text
+
+    branch = parent.add(Text.assemble(t(node.title, "magenta"), " ", t(f"[{node.finding}]", "dim"), t(": "), t(node.justification)))
+    for item in node.evidence:
+        branch.add(t(evidence_text(item), "cyan"))
+    for child in node.because:
+        _rich_finding(branch, child, t)
+
+
+# --- comparisons ----------------------------------------------------------------------------------------
+
+
+def render_comparison_text(comparison: Comparison, *, width: int = 88) -> str:
+    """A comparison as plain text: fact differences, then each changed recommendation and finding with what is behind it."""
+    out: list[str] = []
+    heading = f"{comparison.base} -> {comparison.variant}"
+    out += [*_wrap(heading, width, "", "  "), "=" * min(len(heading), width), ""]
+    out += ["Fact differences", "----------------", ""]
+    if not comparison.fact_changes:
+        out += ["(none)", ""]
+    for change in comparison.fact_changes:
+        if change.field is None:
+            out += _wrap(f"{change.change}: {change.path}", width, "  ", "    ")
+        else:
+            out += _wrap(f"{change.path}: {display_value(change.before)} -> {display_value(change.after)}", width, "  ", "    ")
+    out.append("")
+    for title, items in (("Recommendations", comparison.recommendations), ("Findings", comparison.findings)):
+        out += [title, "-" * len(title), ""]
+        if not items:
+            out += ["(no change)", ""]
+        for item in items:
+            out += _conclusion_change(item, width)
+    if comparison.unchanged_recommendations:
+        out += _wrap(f"Unchanged recommendations: {', '.join(comparison.unchanged_recommendations)}", width, "", "  ")
+    return "\n".join(visible(line) for line in out) + "\n"
+
+
+_MARKS = {"appeared": "+", "disappeared": "-", "actors changed": "~", "reasons changed": "~"}
+
+
+def _conclusion_change(item: ConclusionChange, width: int) -> list[str]:
+    lines = _wrap(f"{_MARKS[item.change]} {item.change}: {item.title} [{item.id}] — {item.subject.name}", width, "", "    ")
+    if item.kind == "recommendation":
+        before = ", ".join(item.actors_before) or "nobody"
+        after = ", ".join(item.actors_after) or "nobody"
+        lines += _wrap(f"addressed to: {before} -> {after}" if before != after else f"addressed to: {after}", width, "    ", "      ")
+    if item.because:
+        lines += _wrap(f"because of: {', '.join(item.because)}", width, "    ", "      ")
+    else:
+        lines += _wrap("because of: no single fact difference it reads; it follows from the changes above", width, "    ", "      ")
+    lines.append("")
+    return lines

@@ -1,0 +1,134 @@
+"""The scenario template `nea-policy new` writes: every part of a fact file, commented, valid as written."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from .errors import InputError
+from .facts import LEVEL_ORDER, AgreementKind, Convention, EstimateKind, FlowKind, LegalStatus, MediaTone
+
+_TEMPLATE = """\
+# A nea-policy scenario. Fill it in, then:
+#   nea-policy check {name}
+#   nea-policy evaluate {name}
+# Completion in editors (YAML language server): run `nea-policy schema facts > facts.schema.json`
+# and make the first line of this file: # yaml-language-server: $schema=facts.schema.json
+# Leave out (or comment out) what your sources do not say: an unknown fact never satisfies a rule.
+# Levels, everywhere below: {levels}.
+# Countries are ISO 3166-1 alpha-2 codes (CN, JP, KP, KR, MN, RU ...), in capitals.
+
+title: My scenario
+description: >-
+  One or two sentences on the situation: who moves where, and why it matters.
+
+countries:
+  - code: CN
+    name: China
+    surplus_labor: high                 # surplus labor / lack of employment at home
+    rural_unemployment: high
+    # regional_development_gap: high
+    # food_insecurity: none
+    # economic_collapse: none
+    # international_isolation: none
+    # population_decline: none
+    # economic_decline: none
+    # accepted_conventions: []          # {conventions}
+  - code: JP
+    name: Japan
+    labor_shortage: moderate
+    labor_shortage_sectors: [construction, agriculture]
+    restrictive_migration_policy: true  # limits legal entry of migrants
+    # accepted_conventions: [refugee-convention-1951]
+
+# Sub-national regions a flow may go to (optional). A region belongs to one declared country.
+regions: []
+#  - id: hokkaido
+#    name: Hokkaido
+#    country: JP
+#    labor_shortage: high
+#    population_decline: moderate
+
+# Relations between two declared countries (optional; the order of the two does not matter).
+relations:
+  - between: [CN, JP]
+    proximity: true                     # neighbours?
+    # rising_power: CN                  # one of the two, if the other feels vulnerable to it
+    # sovereignty_dispute: false
+    # diplomatic_tension: low
+    # cultural_gap: moderate
+    # economic_ties: high
+
+# Cooperation regimes that already exist (optional). kind: {agreement_kinds}
+agreements: []
+#  - id: cn-jp-training
+#    between: [CN, JP]
+#    kind: labor-migration-regime
+
+# Migrant flows from an origin country to a destination country.
+flows:
+  - id: cn-to-jp                        # lower-case letters, digits and hyphens
+    name: Chinese workers in Japan
+    origin: CN
+    destination: JP
+    # destination_region: hokkaido      # the id of a region of the destination
+    kinds: [temporary-workers, trainees] # {kinds}
+    sectors: [manufacturing]
+    unskilled: true
+    legal_status: mixed                 # {legal_status}
+    estimates: []                       # size ranges; kind: {estimate_kinds}
+    #  - {{low: 100000, high: 150000, kind: official, by: immigration statistics}}
+    labels: []
+    #  - {{by: media, label: trainees}}
+    # count_reliability: low
+    recruiter_exploitation: high        # deceit by recruiters / labor exporters
+    # employer_exploitation: high
+    # cheap_labor_as_training: true     # cheap labor under the guise of training
+    illegal_work: moderate
+    # illegal_work_by_students: false
+    # abuse: none
+    # indentured_servitude: false
+    # forced_prostitution: false
+    # fear_of_exposure: none
+    # under_reporting: false
+    # persecution_risk_on_return: none
+    # back_and_forth_trips: false
+    # has_work_and_shelter: true
+    # host_fear: low                    # fear in the host society
+    # nationalist_framing: false        # "yellow peril", "peaceful invasion"
+    # media_tone: balanced              # {media_tones}
+    # stereotypes: low
+    # public_ignorance: low
+    # superficial_interaction: false
+"""
+
+
+def _values(enum: type[Enum]) -> str:
+    return ", ".join(str(member.value) for member in enum)
+
+
+def scenario_template(name: str = "scenario.yaml") -> str:
+    """The commented template; the allowed values in its comments come from the fact model itself."""
+    return _TEMPLATE.format(
+        name=name,
+        levels=" < ".join(LEVEL_ORDER),
+        conventions=_values(Convention),
+        agreement_kinds=_values(AgreementKind),
+        kinds=_values(FlowKind),
+        legal_status=_values(LegalStatus),
+        estimate_kinds=_values(EstimateKind),
+        media_tones=_values(MediaTone),
+    )
+
+
+def write_template(path: str | Path, *, force: bool = False) -> Path:
+    """Write the template to path; refuses to overwrite an existing file unless force."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError("is a directory; name the new fact file, e.g. my-scenario.yaml", code="is_a_directory", location=str(target))
+    if target.exists() and not force:
+        raise InputError("already exists; choose another name, or pass --force to overwrite it", code="file_exists", location=str(target))
+    if not target.parent.exists():
+        raise InputError(f"the folder {target.parent} does not exist; create it first", code="no_such_folder", location=str(target))
+    target.write_text(scenario_template(target.name), encoding="utf-8")
+    return target

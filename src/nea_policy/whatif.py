@@ -1,0 +1,166 @@
+"""What-if: change facts of a scenario by path (`flows.kp-to-cn.legal_status=regular`) and compare with the original."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .compare import COLLECTIONS, Comparison, compare_scenarios
+from .documents import Document
+from .errors import InputError, Problem
+from .facts import Agreement, Country, Flow, Region, Relation, Scenario, pair_key, scenario_from_document
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+_MODELS: dict[str, type[Any]] = {"countries": Country, "regions": Region, "relations": Relation, "agreements": Agreement, "flows": Flow}
+_TOP_LEVEL = ("title", "description")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One `--set PATH=VALUE`: the path split at dots and the value read as YAML (None unsets the field)."""
+
+    text: str
+    path: tuple[str, ...]
+    value: Any
+
+
+def parse_assignment(text: str) -> Assignment:
+    """Parse `PATH=VALUE`; the value is read as a YAML scalar or list, so `true`, `3`, `[a, b]` and `null` work."""
+    if "=" not in text:
+        raise InputError(f"--set {text!r}: expected PATH=VALUE, e.g. flows.kp-to-cn.legal_status=regular", code="bad_assignment", location="--set")
+    path_text, value_text = text.split("=", 1)
+    path = tuple(part.strip() for part in path_text.strip().split("."))
+    if not path_text.strip() or any(not part for part in path):
+        raise InputError(f"--set {text!r}: the path {path_text!r} has an empty part; write e.g. countries.CN.labor_shortage", code="bad_assignment", location="--set")
+    try:
+        value = yaml.safe_load(value_text) if value_text.strip() else None
+    except yaml.YAMLError:
+        value = value_text
+    if isinstance(value, dict):
+        raise InputError(f"--set {text!r}: set one field at a time, not a mapping", code="bad_assignment", location="--set")
+    return Assignment(text, path, value)
+
+
+def apply_assignments(data: dict[str, Any], assignments: list[Assignment]) -> dict[str, Any]:
+    """A copy of a scenario's data with each assignment applied; all bad paths reported at once."""
+    result = copy.deepcopy(data)
+    problems: list[Problem] = []
+    for assignment in assignments:
+        try:
+            _apply(result, assignment)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return result
+
+
+def _apply(data: dict[str, Any], a: Assignment) -> None:
+    head, rest = a.path[0], a.path[1:]
+    if head in _TOP_LEVEL and not rest:
+        _set(data, head, a.value)
+        return
+    if head not in COLLECTIONS:
+        choices = [*COLLECTIONS, *_TOP_LEVEL]
+        raise _bad(a, f"{head!r} is not a part of a scenario; use one of {', '.join(choices)}", _close(head, choices))
+    if not rest:
+        raise _bad(a, f"name the entry, e.g. {head}.<id>.<field>", "")
+    entries = data.get(head)
+    if not isinstance(entries, list):
+        raise _bad(a, f"the scenario has no {head}", "add them to the file first")
+    index = _find_entry(head, entries, rest[0], a)
+    if len(rest) == 1:
+        raise _bad(a, f"name a field of {head}.{rest[0]}, e.g. {head}.{rest[0]}.name", "")
+    field = rest[1]
+    model = _MODELS[head]
+    if field not in model.model_fields:
+        raise _bad(a, f"a {COLLECTIONS[head]} has no field {field!r}", _close(field, list(model.model_fields)) or f"fields: {', '.join(model.model_fields)}")
+    target: Any = entries[index]
+    for step in rest[1:-1]:
+        target = _step(target, step, a)
+    last = rest[-1]
+    if isinstance(target, list):
+        position = _list_index(target, last, a)
+        if a.value is None:
+            raise _bad(a, "to remove an item, set the whole list", "")
+        target[position] = a.value
+    elif isinstance(target, dict):
+        _set(target, last, a.value)
+    else:
+        raise _bad(a, f"{'.'.join(a.path[:-1])} holds a single value, not fields", "")
+
+
+def _find_entry(collection: str, entries: list[Any], name: str, a: Assignment) -> int:
+    if name.isdigit():
+        return _list_index(entries, name, a)
+    keys: list[str] = []
+    wanted = pair_key(*name.split("-", 1)) if collection == "relations" and name.count("-") == 1 else name
+    for i, entry in enumerate(entries):
+        key = _entry_key(collection, entry)
+        keys.append(key)
+        if key == wanted:
+            return i
+    hint = _close(name, keys) or (f"entries: {', '.join(keys)}" if keys else "")
+    what = {"countries": "code", "relations": "pair of codes (e.g. CN-RU)"}.get(collection, "id")
+    raise _bad(a, f"no entry in {collection} has the {what} {name!r}", hint)
+
+
+def _entry_key(collection: str, entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return "?"
+    if collection == "countries":
+        return str(entry.get("code"))
+    if collection == "relations":
+        between = entry.get("between")
+        return pair_key(*map(str, between)) if isinstance(between, list) and len(between) == 2 else "?"
+    return str(entry.get("id"))
+
+
+def _step(target: Any, step: str, a: Assignment) -> Any:
+    if isinstance(target, list):
+        return target[_list_index(target, step, a)]
+    if isinstance(target, dict):
+        if step not in target:
+            raise _bad(a, f"{step!r} is not set in the file, so it has no parts to change", "set the whole field instead")
+        return target[step]
+    raise _bad(a, f"{step!r}: the value before it holds no fields", "")
+
+
+def _list_index(items: list[Any], step: str, a: Assignment) -> int:
+    if not step.isdigit() or int(step) >= len(items):
+        raise _bad(a, f"{step!r} is not a position in a list of {len(items)} (0 to {len(items) - 1})", "")
+    return int(step)
+
+
+def _set(target: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        target.pop(key, None)
+    else:
+        target[key] = value
+
+
+def _close(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _bad(a: Assignment, message: str, hint: str) -> InputError:
+    return InputError([Problem("bad_set_path", f"{a.text!r}: {message}", "--set", hint)])
+
+
+def what_if(document: Document, assignments: list[str], engine: Engine) -> tuple[Scenario, Scenario, Comparison]:
+    """The scenario of a parsed fact file, the same with the assignments applied, and their comparison."""
+    base = scenario_from_document(document)
+    parsed = [parse_assignment(text) for text in assignments]
+    data = apply_assignments(document.data, parsed)
+    variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data))
+    comparison = compare_scenarios(base, variant, engine)
+    if variant.title == base.title:
+        comparison = comparison.model_copy(update={"variant": f"{base.title}, what if {', '.join(assignments)}"})
+    return base, variant, comparison
