@@ -8,7 +8,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import durable_rules_engine
 from durable.engine import Host
@@ -21,8 +21,18 @@ from .justify import fill
 from .report import Evidence, FindingNode, Recommendation, Report, RulesetInfo, ScenarioInfo, Source, Subject
 from .rules import Rule, RuleSet, load_ruleset
 
+if TYPE_CHECKING:
+    from .counterfactuals import Counterfactuals, Limits
+    from .explain import Explanation, WhyNot
+    from .sweep import SweepResult
+
 # The engine's return codes of a batch assert: 0 all handled, 1 some fact matched no rule (harmless here).
 _HANDLED, _UNMATCHED, _DUPLICATE = 0, 1, 2
+
+
+def _file_of(scenario: Any) -> str:
+    """The fact file a scenario came from, for ready-to-run command lines ('FILE' when it came from memory)."""
+    return str(scenario) if isinstance(scenario, (str, Path)) else "FILE"
 
 
 class _QuietHost(Host):
@@ -82,6 +92,41 @@ class Engine:
         with self._lock:
             firings = self._fire(facts)
         return _ReportBuilder(self, model, firings).build()
+
+    # --- explanations and sweeps (the logic lives in explain.py, counterfactuals.py and sweep.py) ---------------
+
+    def explain(self, scenario: Scenario | dict[str, Any] | str | Path, rule_id: str, subject: str | None = None, **options: Any) -> Explanation:
+        """Proof tree of a conclusion that holds, or why it does not; with verified change sets (see explain.explain)."""
+        from .explain import explain
+
+        return explain(self, load_scenario(scenario), rule_id, subject, file=_file_of(scenario), **options)
+
+    def why_not(self, scenario: Scenario | dict[str, Any] | str | Path, rule_id: str, subject: str | None = None) -> WhyNot:
+        """Per candidate binding, which conditions of the rule held, failed or are missing; closest first."""
+        from .counterfactuals import Situation, resolve_target
+        from .explain import why_not
+
+        conclusion, kind = resolve_target(self, rule_id)
+        return why_not(Situation.of(self, load_scenario(scenario), _file_of(scenario)), conclusion, kind, subject)
+
+    def counterfactuals(
+        self, scenario: Scenario | dict[str, Any] | str | Path, rule_id: str, subject: str | None = None, *, goal: str | None = None, limits: Limits | None = None
+    ) -> Counterfactuals:
+        """Smallest verified change sets that make the conclusion fire (or, when it holds, stop); goal 'fire' or 'stop'."""
+        from .counterfactuals import Situation, resolve_target, search
+
+        conclusion, _ = resolve_target(self, rule_id)
+        situation = Situation.of(self, load_scenario(scenario), _file_of(scenario))
+        if goal is None:
+            holding = situation.holding(conclusion)
+            goal = "stop" if (subject in holding if subject is not None else bool(holding)) else "fire"
+        return search(situation, conclusion, subject, goal, limits)  # type: ignore[arg-type]
+
+    def sweep(self, scenario: Scenario | dict[str, Any] | str | Path, vary: dict[str, list[Any]], **options: Any) -> SweepResult:
+        """Evaluate the grid of scenarios the varied paths span; which recommendations hold at each point (see sweep.sweep)."""
+        from .sweep import sweep
+
+        return sweep(self, load_scenario(scenario), vary, **options)
 
     # --- running durable_rules ---------------------------------------------------------------
 

@@ -1,0 +1,540 @@
+"""What would change it: the smallest sets of fact changes that make a rule fire (or stop firing), each verified.
+
+The search works on the matcher's per-condition outcomes: for each condition that stands in the way, the values
+of the facts it reads that would satisfy it (or, to stop a conclusion, break it); for a finding that is needed,
+the changes that would make that finding hold, recursively. Change sets are combined, ordered by
+(facts changed, changes, ordinal distance, text) and each is verified by evaluating the changed scenario with the
+engine; only verified sets are returned. The search is bounded (candidates, change sets verified, seconds) and
+deterministic as long as the time limit is not what stops it (the result says which bound stopped it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .conditions import AnyOf, Comparison, Condition
+from .errors import NeaPolicyError, RuleError
+from .fact_types import FACT_TYPES, FINDING, encode_scenario
+from .facts import LEVEL_ORDER, Scenario
+from .matcher import FAILED, HELD, Candidate, ConditionResult, candidates, evaluate_condition
+from .report import Report
+from .rules import Rule
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+COLLECTION_OF: dict[str, str] = {"country": "countries", "region": "regions", "relation": "relations", "agreement": "agreements", "flow": "flows"}
+# Fields that name what a fact is or which facts it links: changing them re-wires the scenario rather than
+# describing it differently, so they are never proposed (destination_region and rising_power are).
+_FIXED = {"key", "code", "id", "name", "origin", "destination", "between", "country", "pair", "a", "b"}
+_PER_CONDITION = 3
+_PER_LEVEL = 12
+
+
+class Limits(BaseModel):
+    """Bounds of the search: candidates per conclusion, change sets verified, results wanted, seconds, depth."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    candidates: int = Field(8, ge=1, description="candidate bindings tried per conclusion (closest first)")
+    verify: int = Field(60, ge=1, description="change sets evaluated with the engine at most")
+    results: int = Field(3, ge=1, description="verified change sets wanted")
+    seconds: float = Field(10.0, gt=0, description="wall-clock bound of the whole search")
+    depth: int = Field(3, ge=0, description="how deep to follow needed findings")
+
+
+class FactChange(BaseModel):
+    """One proposed change: a field of one fact set to a new value (as the fact file writes it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    path: str = Field(description="what-if path, e.g. flows.ru-to-jp.legal_status")
+    fact: str
+    key: str
+    field: str
+    old: Any = None
+    new: Any
+    distance: int = Field(description="steps on the level scale (none..severe); 1 for any other change")
+
+    @property
+    def assignment(self) -> str:
+        """`path=value` as `nea-policy what-if --set` takes it."""
+        return f"{self.path}={format_value(self.new)}"
+
+
+class ChangeSet(BaseModel):
+    """A verified set of changes and what it does: the conclusion now holds (or no longer holds) for the subject."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    subject: str | None
+    effect: Literal["fires", "stops"]
+    changes: list[FactChange]
+    facts_changed: int
+    distance: int
+    command: str = Field(description="a ready `nea-policy what-if` command line")
+
+
+class Counterfactuals(BaseModel):
+    """The verified change sets for one conclusion, and how the bounded search went."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    target: str
+    subject: str | None
+    goal: Literal["fire", "stop"]
+    change_sets: list[ChangeSet]
+    proposed: int = Field(description="change sets the search proposed")
+    verified: int = Field(description="change sets evaluated with the engine")
+    stopped_by: Literal["results", "verify", "seconds", "exhausted"] = Field(description="what ended the search")
+    note: str | None = None
+
+
+def format_value(value: Any) -> str:
+    """A value as `--set` reads it back (YAML scalar or flow list)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return str(value)
+
+
+def command_line(file: str, changes: list[FactChange]) -> str:
+    """The `nea-policy what-if` command that applies the changes."""
+    parts = ["nea-policy", "what-if", file]
+    for change in changes:
+        parts += ["--set", change.assignment]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+# --- the situation the search works on ------------------------------------------------------------------
+
+
+@dataclass
+class Situation:
+    """A scenario evaluated once: its report, engine facts and the findings that hold (what explain and the search read)."""
+
+    engine: Engine
+    scenario: Scenario
+    report: Report
+    file: str = "FILE"
+    facts: list[dict[str, Any]] = field(default_factory=list)
+    findings: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, engine: Engine, scenario: Scenario, file: str = "FILE", report: Report | None = None) -> Situation:
+        """Evaluate the scenario (unless its report is given) and index what the matcher needs."""
+        report = report if report is not None else engine.evaluate(scenario)
+        findings = {(f.finding, f.subject.key): f.subject.type for f in report.findings}
+        return cls(engine, scenario, report, file, encode_scenario(scenario), findings)
+
+    def producers(self, conclusion: str) -> list[Rule]:
+        """The rules that conclude a finding or recommendation id."""
+        return [r for r in self.engine.rules if r.concludes == conclusion]
+
+    def holding(self, conclusion: str) -> set[str]:
+        """Subjects the conclusion holds for, per the engine's report."""
+        subjects = {r.subject.key for r in self.report.recommendations if r.rule == conclusion}
+        return subjects | {f.subject.key for f in self.report.findings if f.finding == conclusion}
+
+    def candidates(self, conclusion: str, subject: str | None, *, structural: bool = True) -> list[Candidate]:
+        """Candidate bindings of every rule concluding it, for one subject or all, closest first."""
+        found: list[Candidate] = []
+        for rule in self.producers(conclusion):
+            found += [c for c in candidates(rule, self.facts, self.findings, structural=structural) if subject is None or c.subject == subject]
+        return sorted(found, key=lambda c: (c.distance, c.rule, c.subject or "", _binding_text(c)))
+
+    def fact(self, type_name: str, key: str) -> dict[str, Any] | None:
+        """The engine fact of this type and key."""
+        for fact in self.facts:
+            if fact["t"] == type_name and str(fact["key"]) == key:
+                return fact
+        return None
+
+
+def _binding_text(candidate: Candidate) -> str:
+    return " ".join(f"{a}={b.key}" for a, b in candidate.binding.items())
+
+
+def resolve_target(engine: Engine, rule_id: str) -> tuple[str, str]:
+    """The conclusion id a rule or conclusion id names, and its kind (finding or recommendation)."""
+    for rule in engine.rules:
+        if rule.concludes == rule_id:
+            return rule.concludes, rule.kind
+    rule = engine.ruleset.by_id(rule_id)
+    return rule.concludes, rule.kind
+
+
+# --- proposing changes -----------------------------------------------------------------------------------
+
+Bundle = tuple[FactChange, ...]
+
+
+def _cost(bundle: Bundle) -> tuple[int, int, int, str]:
+    facts = {(c.fact, c.key) for c in bundle}
+    return (len(facts), len(bundle), sum(c.distance for c in bundle), " ".join(c.assignment for c in bundle))
+
+
+def _merge(parts: list[Bundle]) -> Bundle | None:
+    """Union of change bundles; None when two set the same field to different values."""
+    chosen: dict[str, FactChange] = {}
+    for part in parts:
+        for change in part:
+            other = chosen.get(change.path)
+            if other is not None and other.new != change.new:
+                return None
+            chosen[change.path] = change
+    return tuple(chosen[p] for p in sorted(chosen))
+
+
+def _key(bundle: Bundle) -> tuple[str, ...]:
+    # FactChange holds lists (conventions), so bundles are compared by their assignments, not hashed
+    return tuple(sorted(c.assignment for c in bundle))
+
+
+def _best(bundles: list[Bundle], limit: int) -> list[Bundle]:
+    unique: dict[tuple[str, ...], Bundle] = {}
+    for bundle in bundles:
+        unique.setdefault(_key(bundle), tuple(sorted(bundle, key=lambda c: c.path)))
+    return sorted(unique.values(), key=_cost)[:limit]
+
+
+def _combine(options: list[list[Bundle]], limit: int) -> list[Bundle]:
+    """Every way to pick one bundle per option list (each list sorted best first), merged, best `limit` kept."""
+    if any(not o for o in options):
+        return []
+    merged: list[Bundle] = []
+    for combination in itertools.product(*(o[:_PER_CONDITION] for o in options)):
+        bundle = _merge(list(combination))
+        if bundle is not None:
+            merged.append(bundle)
+    return _best(merged, limit)
+
+
+def _domain(type_name: str, field_name: str) -> list[Any] | None:
+    spec = FACT_TYPES[type_name].fields.get(field_name)
+    if spec is None or spec.derived or field_name in _FIXED:
+        return None
+    if spec.kind == "level":
+        return list(LEVEL_ORDER)
+    if spec.kind == "bool":
+        return [True, False]
+    if spec.kind == "enum":
+        return list(spec.values)
+    if spec.kind == "list[enum]":
+        return ["__list__"]
+    return None
+
+
+def _encoded(type_name: str, field_name: str, value: Any) -> Any:
+    spec = FACT_TYPES[type_name].fields[field_name]
+    if spec.kind == "level":
+        return LEVEL_ORDER.index(value)
+    return value
+
+
+def _distance(type_name: str, field_name: str, old: Any, new: Any) -> int:
+    spec = FACT_TYPES[type_name].fields[field_name]
+    if spec.kind == "level" and old in LEVEL_ORDER and new in LEVEL_ORDER:
+        return abs(LEVEL_ORDER.index(new) - LEVEL_ORDER.index(old))
+    return 1
+
+
+class _Search:
+    """Proposes change bundles for conditions, candidates and conclusions, on one situation."""
+
+    def __init__(self, situation: Situation, limits: Limits) -> None:
+        self.s = situation
+        self.limits = limits
+        self.rules = {r.id: r for r in situation.engine.rules}
+
+    # values of one field that make a comparison come out as wanted
+    def _field_options(self, comparison: Condition, binding: dict[str, dict[str, Any]], aliases: dict[str, str], alias: str, field_name: str, want: str) -> list[Bundle]:
+        fact = binding.get(alias)
+        if fact is None or fact["t"] == FINDING or fact.get("__absent__"):
+            return []
+        type_name = fact["t"]
+        domain = _domain(type_name, field_name)
+        if domain is None:
+            return []
+        from .fact_types import decode_value
+
+        old = decode_value(type_name, field_name, fact[field_name]) if field_name in fact else None
+        values: list[Any]
+        if domain == ["__list__"]:
+            spec = FACT_TYPES[type_name].fields[field_name]
+            current = list(old or [])
+            values = [current + [v] for v in spec.values if v not in current] + [[x for x in current if x != v] for v in current]
+        else:
+            values = [v for v in domain if v != old]
+        found: list[tuple[int, int, Bundle]] = []
+        for position, value in enumerate(values):
+            trial = dict(fact)
+            trial[field_name] = _encoded(type_name, field_name, value) if domain != ["__list__"] else value
+            if domain == ["__list__"]:
+                trial[f"{field_name}__count"] = len(value)
+            outcome = evaluate_condition(comparison, {**binding, alias: trial}, aliases).outcome
+            if outcome != want:
+                continue
+            distance = _distance(type_name, field_name, old, value) if domain != ["__list__"] else 1
+            change = FactChange(
+                path=f"{COLLECTION_OF[type_name]}.{fact['key']}.{field_name}", fact=type_name, key=str(fact["key"]), field=field_name, old=old, new=value, distance=distance
+            )
+            found.append((distance, position, (change,)))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [bundle for _, _, bundle in found[:2]]
+
+    def _comparison_options(self, comparison: Comparison, binding: dict[str, dict[str, Any]], aliases: dict[str, str], want: str) -> list[Bundle]:
+        refs = [comparison.left] + ([comparison.right] if comparison.is_join else [])
+        options: list[Bundle] = []
+        for ref in refs:
+            if ref.alias not in binding:  # type: ignore[union-attr]
+                continue
+            options += self._field_options(comparison, binding, aliases, ref.alias, ref.field, want)  # type: ignore[union-attr]
+        if comparison.is_join and want == HELD:
+            options += self._join_options(comparison, binding)
+        return _best(options, _PER_CONDITION)
+
+    def _join_options(self, comparison: Comparison, binding: dict[str, dict[str, Any]]) -> list[Bundle]:
+        """Make an equality join hold by setting a linking field (destination_region, rising_power) to the other side."""
+        if comparison.op != "==":
+            return []
+        found: list[Bundle] = []
+        right = comparison.right
+        for mine, other in ((comparison.left, right), (right, comparison.left)):
+            fact, source = binding.get(mine.alias), binding.get(other.alias)  # type: ignore[union-attr]
+            if fact is None or source is None or fact["t"] == FINDING or other.field not in source:  # type: ignore[union-attr]
+                continue
+            spec = FACT_TYPES[fact["t"]].fields.get(mine.field)  # type: ignore[union-attr]
+            if spec is None or spec.derived or mine.field in _FIXED or spec.kind not in ("code", "text"):  # type: ignore[union-attr]
+                continue
+            value = source[other.field]  # type: ignore[union-attr]
+            old = fact.get(mine.field)  # type: ignore[union-attr]
+            found.append((FactChange(path=f"{COLLECTION_OF[fact['t']]}.{fact['key']}.{mine.field}", fact=fact["t"], key=str(fact["key"]), field=mine.field, old=old, new=value, distance=1),))  # type: ignore[union-attr]
+        return found
+
+    def condition_options(self, condition: Condition, binding: dict[str, dict[str, Any]], aliases: dict[str, str], want: str) -> list[Bundle]:
+        """Bundles that make the condition hold (want=held) or fail (want=failed) on this binding."""
+        if isinstance(condition, Comparison):
+            return self._comparison_options(condition, binding, aliases, want)
+        if want == HELD:
+            # any branch made to hold; within a branch every condition not yet holding
+            bundles: list[Bundle] = []
+            for branch in condition.branches:
+                parts = [self.condition_options(c, binding, aliases, HELD) for c in branch if evaluate_condition(c, binding, aliases).outcome != HELD]
+                bundles += _combine(parts, _PER_CONDITION) if parts else []
+            return _best(bundles, _PER_CONDITION)
+        # to fail: every branch that holds must get one of its conditions broken
+        parts = []
+        for branch in condition.branches:
+            if all(evaluate_condition(c, binding, aliases).outcome == HELD for c in branch):
+                breaks: list[Bundle] = []
+                for c in branch:
+                    breaks += self.condition_options(c, binding, aliases, FAILED)
+                parts.append(_best(breaks, _PER_CONDITION))
+        return _combine(parts, _PER_CONDITION)
+
+    def _binding(self, rule: Rule, candidate: Candidate) -> dict[str, dict[str, Any]] | None:
+        binding: dict[str, dict[str, Any]] = {}
+        for alias, bound in candidate.binding.items():
+            if bound.fact == FINDING:
+                binding[alias] = {"t": FINDING, "finding": bound.finding, "subject": bound.key, **({} if bound.present else {"__absent__": True})}
+                continue
+            fact = self.s.fact(bound.fact, str(bound.key))
+            if fact is None:
+                return None
+            binding[alias] = fact
+        return binding
+
+    def fire_candidate(self, candidate: Candidate, depth: int, seen: frozenset[tuple[str, str]]) -> list[Bundle]:
+        """Bundles that would make this candidate binding hold."""
+        rule = self.rules[candidate.rule]
+        binding = self._binding(rule, candidate)
+        if binding is None:
+            return []
+        conditions = {c.text if isinstance(c, Comparison) else str(c): c for c in rule.conditions}
+        parts: list[list[Bundle]] = []
+        for result in candidate.results:
+            if result.outcome == HELD:
+                continue
+            if result.kind == "finding":
+                if result.finding is None or depth <= 0:
+                    return []
+                parts.append(self.fire(result.finding.finding, result.finding.subject, depth - 1, seen))
+            elif result.kind == "absent":
+                parts.append(self._unblock(rule, result, binding, depth, seen))
+            else:
+                condition = conditions.get(result.condition)
+                if condition is None:
+                    return []
+                parts.append(self.condition_options(condition, binding, rule.aliases, HELD))
+            if not parts[-1]:
+                return []
+        return _combine(parts, _PER_LEVEL) if parts else []
+
+    def _unblock(self, rule: Rule, result: ConditionResult, binding: dict[str, dict[str, Any]], depth: int, seen: frozenset[tuple[str, str]]) -> list[Bundle]:
+        """Make an absent: block hold again: stop the blocking findings, or change the blocking facts' fields."""
+        absence = next(a for a in rule.absences if result.condition.startswith(f"absent {('finding ' + a.finding) if a.finding else a.fact_type}"))
+        parts: list[list[Bundle]] = []
+        for key in result.blocking:
+            if absence.finding:
+                if depth <= 0:
+                    return []
+                parts.append(self.stop(absence.finding, key, depth - 1, seen))
+                continue
+            fact = self.s.fact(absence.fact_type, key)
+            if fact is None:
+                return []
+            scope = {**rule.aliases, absence.alias: absence.fact_type}
+            trial = {**binding, absence.alias: fact}
+            breaks: list[Bundle] = []
+            for condition in absence.conditions:
+                breaks += self.condition_options(condition, trial, scope, FAILED)
+            parts.append(_best(breaks, _PER_CONDITION))
+        return _combine(parts, _PER_CONDITION)
+
+    def fire(self, conclusion: str, subject: str | None, depth: int, seen: frozenset[tuple[str, str]] = frozenset()) -> list[Bundle]:
+        """Bundles that would make the conclusion hold for the subject (any subject when None)."""
+        key = (conclusion, subject or "*")
+        if key in seen:
+            return []
+        seen = seen | {key}
+        pool = self.s.candidates(conclusion, subject) or self.s.candidates(conclusion, subject, structural=False)
+        bundles: list[Bundle] = []
+        for candidate in pool[: self.limits.candidates]:
+            if candidate.holds:
+                return [()]
+            bundles += self.fire_candidate(candidate, depth, seen)
+        return _best(bundles, _PER_LEVEL)
+
+    def stop(self, conclusion: str, subject: str, depth: int, seen: frozenset[tuple[str, str]] = frozenset()) -> list[Bundle]:
+        """Bundles that would make the conclusion stop holding for the subject: every binding that holds broken."""
+        key = (conclusion, "-" + subject)
+        if key in seen:
+            return []
+        seen = seen | {key}
+        parts: list[list[Bundle]] = []
+        for candidate in self.s.candidates(conclusion, subject):
+            if not candidate.holds:
+                continue
+            rule = self.rules[candidate.rule]
+            binding = self._binding(rule, candidate)
+            if binding is None:
+                return []
+            conditions = {c.text if isinstance(c, Comparison) else str(c): c for c in rule.conditions}
+            breaks: list[Bundle] = []
+            for result in candidate.results:
+                if result.kind == "finding" and result.finding is not None:
+                    if depth > 0:
+                        breaks += self.stop(result.finding.finding, result.finding.subject, depth - 1, seen)
+                elif result.kind in ("test", "any"):
+                    condition = conditions.get(result.condition)
+                    if condition is not None:
+                        breaks += self.condition_options(condition, binding, rule.aliases, FAILED)
+            parts.append(_best(breaks, _PER_LEVEL))
+        if not parts:
+            return [()]
+        return _combine(parts, _PER_LEVEL)
+
+
+# --- verifying --------------------------------------------------------------------------------------------
+
+
+def apply_changes(scenario: Scenario, changes: list[FactChange] | tuple[FactChange, ...]) -> Scenario:
+    """The scenario with the changes applied through the what-if path syntax (validated like a fact file)."""
+    from .facts import load_scenario
+    from .whatif import apply_assignments, parse_assignment
+
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    return load_scenario(apply_assignments(data, [parse_assignment(c.assignment) for c in changes]))
+
+
+def _holds_after(situation: Situation, bundle: Bundle, conclusion: str, subject: str | None) -> bool | None:
+    try:
+        report = situation.engine.evaluate(apply_changes(situation.scenario, bundle))
+    except NeaPolicyError:
+        return None  # the change makes an invalid scenario (e.g. a region outside the destination): not a proposal
+    subjects = {r.subject.key for r in report.recommendations if r.rule == conclusion} | {f.subject.key for f in report.findings if f.finding == conclusion}
+    return (subject in subjects) if subject is not None else bool(subjects)
+
+
+def search(situation: Situation, conclusion: str, subject: str | None, goal: Literal["fire", "stop"], limits: Limits | None = None) -> Counterfactuals:
+    """Verified change sets that make the conclusion fire (goal fire) or stop (goal stop) for the subject."""
+    limits = limits or Limits()
+    started = time.monotonic()
+    finder = _Search(situation, limits)
+    holding = situation.holding(conclusion)
+    proposals: list[tuple[str | None, Bundle]] = []
+    if goal == "fire":
+        if subject is not None:
+            targets: list[str | None] = [subject]
+        else:
+            pool = situation.candidates(conclusion, None) or situation.candidates(conclusion, None, structural=False)
+            targets = list(dict.fromkeys(c.subject for c in pool[: limits.candidates] if c.subject not in holding))
+        for target in targets:
+            proposals += [(target, b) for b in finder.fire(conclusion, target, limits.depth) if b]
+    else:
+        for target in sorted(holding if subject is None else holding & {subject}):
+            proposals += [(target, b) for b in finder.stop(conclusion, target, limits.depth) if b]
+    unique: dict[tuple[str | None, tuple[str, ...]], tuple[str | None, Bundle]] = {}
+    for target, bundle in proposals:
+        unique.setdefault((target, _key(bundle)), (target, bundle))
+    ordered = sorted(unique.values(), key=lambda p: (_cost(p[1]), p[0] or ""))
+    found: list[ChangeSet] = []
+    verified = 0
+    stopped: Literal["results", "verify", "seconds", "exhausted"] = "exhausted"
+    kept: list[tuple[str | None, set[str]]] = []
+    for target, bundle in ordered:
+        assignments = {c.assignment for c in bundle}
+        if any(t == target and prior <= assignments for t, prior in kept):
+            continue  # a superset of a verified set is not a smallest change
+        if len(found) >= limits.results:
+            stopped = "results"
+            break
+        if verified >= limits.verify:
+            stopped = "verify"
+            break
+        if time.monotonic() - started > limits.seconds:
+            stopped = "seconds"
+            break
+        verified += 1
+        outcome = _holds_after(situation, bundle, conclusion, target)
+        if outcome is None or outcome != (goal == "fire"):
+            continue
+        kept.append((target, assignments))
+        changes = list(bundle)
+        found.append(
+            ChangeSet(
+                subject=target,
+                effect="fires" if goal == "fire" else "stops",
+                changes=changes,
+                facts_changed=len({(c.fact, c.key) for c in changes}),
+                distance=sum(c.distance for c in changes),
+                command=command_line(situation.file, changes),
+            )
+        )
+    note = None
+    if not found:
+        if not proposals:
+            note = _why_none(situation, conclusion, subject, goal)
+        else:
+            note = f"none of the {verified} proposed change sets tried made it {'fire' if goal == 'fire' else 'stop'} (bound: {stopped})"
+    return Counterfactuals(target=conclusion, subject=subject, goal=goal, change_sets=found, proposed=len(ordered), verified=verified, stopped_by=stopped, note=note)
+
+
+def _why_none(situation: Situation, conclusion: str, subject: str | None, goal: str) -> str:
+    if goal == "stop":
+        return "nothing a --set of one field can change holds it up (only linking fields or derived values such as size estimates support it)"
+    pool = situation.candidates(conclusion, subject) or situation.candidates(conclusion, subject, structural=False)
+    if not pool:
+        types = sorted({t for r in situation.producers(conclusion) for a, t in r.aliases.items() if a not in r.finding_aliases})
+        return f"the scenario has no {' / '.join(types)} facts this rule could concern" + (f" with the subject {subject!r}" if subject else "")
+    return (
+        "within the bound, no change of a single field per condition satisfies it: the conditions left read derived values "
+        "(size estimates, label counts) or fields that link facts (origin, destination), which --set does not propose"
+    )
+
+
+__all__ = ["ChangeSet", "Counterfactuals", "FactChange", "Limits", "Situation", "apply_changes", "command_line", "format_value", "resolve_target", "search"]
