@@ -413,6 +413,58 @@ def rules_graph(fmt: str, rules: tuple[Path, ...], extra_rules: tuple[Path, ...]
     click.echo(graph_dot(ruleset) if fmt == "dot" else graph_mermaid(ruleset), nl=False)
 
 
+@rules_group.command("check")
+@click.argument("dirs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--extra-rules", "extra_rules", multiple=True, type=click.Path(path_type=Path), help="A pack to check together with DIRS (repeatable).")
+@click.option("--source", type=click.Path(path_type=Path, dir_okay=False), default=None, help="The text the quotes must come from, verbatim.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+def rules_check(dirs: tuple[Path, ...], extra_rules: tuple[Path, ...], source: Path | None, fmt: str) -> None:
+    """Lint rule folders (default: the bundled rules): every problem at once, with file, rule id,
+    a stable code and what to do. Exit 1 when there is an error (warnings alone pass).
+
+    \b
+    Examples:
+      nea-policy rules check
+      nea-policy rules check --extra-rules examples/packs/trafficking-protocol
+      nea-policy rules check --source cross-border-human-flows-in-northeast-asia.txt
+    """
+    from .lint import lint_rules
+
+    result = lint_rules(list(dirs) or None, list(extra_rules) or None, source=source)
+    click.echo(result.model_dump_json(indent=2) if fmt == "json" else result.render(), nl=fmt == "json")
+    sys.exit(1 if result.errors else 0)
+
+
+# --- rule tests -------------------------------------------------------------------------------------------
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_rules_options
+@click.option("--coverage", is_flag=True, help="Also show, per rule, how often it fired and which conditions no case challenged.")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None, metavar="PCT", help="Fail when fewer than PCT% of the rules fired (implies --coverage).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("-v", "--verbose", is_flag=True, help="List the cases that passed too.")
+def test_command(
+    paths: tuple[Path, ...], rules: tuple[Path, ...], extra_rules: tuple[Path, ...], coverage: bool, min_coverage: float | None, fmt: str, verbose: bool
+) -> None:
+    """Run rule test files (*.rules-test.yaml; default: the bundled rule tests). Exit 0 only when all pass.
+
+    \b
+    Examples:
+      nea-policy test
+      nea-policy test --coverage --min-coverage 100
+      nea-policy test examples/packs/trafficking-protocol/tests --extra-rules examples/packs/trafficking-protocol
+    """
+    from .testing import render_results, run_tests
+
+    result = run_tests(
+        list(paths) or None, rules=list(rules) or None, extra_rules=list(extra_rules) or None, coverage=coverage or min_coverage is not None, min_coverage=min_coverage
+    )
+    click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_results(result, verbose=verbose), nl=fmt == "json")
+    sys.exit(0 if result.ok else 1)
+
+
 # --- schema and new ---------------------------------------------------------------------------------------
 
 

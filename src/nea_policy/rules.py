@@ -169,6 +169,14 @@ def bundled_rules_dir() -> Path:
 
 def load_ruleset(dirs: list[str | Path] | None = None, extra: list[str | Path] | None = None) -> RuleSet:
     """Load rule folders (default: the bundled rules) plus extra packs; every problem at once as a RuleError."""
+    ruleset, problems = read_ruleset(dirs, extra)
+    if problems:
+        raise RuleError(problems)
+    return ruleset
+
+
+def read_ruleset(dirs: list[str | Path] | None = None, extra: list[str | Path] | None = None) -> tuple[RuleSet, list[Problem]]:
+    """Like load_ruleset, but return the valid rules with the problems instead of raising (the linter reports both)."""
     folders = [Path(d) for d in (dirs if dirs else [bundled_rules_dir()])] + [Path(d) for d in (extra or [])]
     collector = ProblemCollector()
     specs: list[tuple[RuleSpec, str, int, str]] = []
@@ -189,8 +197,7 @@ def load_ruleset(dirs: list[str | Path] | None = None, extra: list[str | Path] |
             digest.update(path.read_bytes())
             specs.extend(_rule_specs(document, pack.name, collector))
     rules = _validate(specs, collector)
-    collector.raise_if_any(RuleError)
-    return RuleSet(tuple(rules), tuple(packs), "sha256:" + digest.hexdigest()[:16])
+    return RuleSet(tuple(rules), tuple(packs), "sha256:" + digest.hexdigest()[:16]), collector.problems
 
 
 def _read_pack(folder: Path, collector: ProblemCollector) -> tuple[Pack | None, list[Path]]:

@@ -31,6 +31,7 @@ from typing import Any, Iterable, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .documents import Document, load_document
+from .coverage import CoverageResult
 from .engine import Engine
 from .errors import InputError, NeaPolicyError, Problem
 from .facts import Scenario, pair_key, scenario_from_document
@@ -228,7 +229,18 @@ class SuiteResult(BaseModel):
     """The outcome of a run of test files, with coverage when asked."""
 
     cases: list[CaseResult]
-    coverage: Any = None
+    coverage: CoverageResult | None = None
+    min_coverage: float | None = Field(None, description="the share of rules (percent) that must fire, when required")
+
+    @property
+    def coverage_shortfall(self) -> str | None:
+        """Why coverage is below the required share, or None when it is enough (or not required)."""
+        if self.min_coverage is None or self.coverage is None:
+            return None
+        share = self.coverage.fired_share
+        if share + 1e-9 >= self.min_coverage:
+            return None
+        return f"{share:.1f}% of the rules fired, below the required {self.min_coverage:g}%; never fired: {', '.join(self.coverage.never_fired)}"
 
     @property
     def passed(self) -> int:
@@ -242,8 +254,8 @@ class SuiteResult(BaseModel):
 
     @property
     def ok(self) -> bool:
-        """Whether every case passed (and there was at least one)."""
-        return bool(self.cases) and not self.failed
+        """Whether every case passed (there was at least one) and coverage is what was required."""
+        return bool(self.cases) and not self.failed and self.coverage_shortfall is None
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -506,6 +518,7 @@ def run_tests(
     extra_rules: list[str | Path] | None = None,
     engine: Engine | None = None,
     coverage: bool = False,
+    min_coverage: float | None = None,
 ) -> SuiteResult:
     """Load and run test files (default: the bundled rule tests); with coverage, also count firings and challenged conditions."""
     files = find_test_files(paths)
@@ -524,7 +537,7 @@ def run_tests(
         engine=engine,
     )
     tracker = None
-    if coverage:
+    if coverage or min_coverage is not None:
         from .coverage import CoverageTracker
 
         tracker = CoverageTracker()
@@ -535,7 +548,7 @@ def run_tests(
         results.append(result)
         if tracker is not None:
             tracker.add(case_engine, case.scenario, report, getattr(case_engine, "last_firings", None))
-    return SuiteResult(cases=results, coverage=tracker.result() if tracker is not None else None)
+    return SuiteResult(cases=results, coverage=tracker.result() if tracker is not None else None, min_coverage=min_coverage)
 
 
 def render_results(result: SuiteResult, *, verbose: bool = False) -> str:
@@ -554,4 +567,7 @@ def render_results(result: SuiteResult, *, verbose: bool = False) -> str:
 
         lines.append("")
         lines.append(render_coverage(result.coverage))
+    shortfall = result.coverage_shortfall
+    if shortfall:
+        lines.append(f"FAIL coverage: {shortfall}")
     return "\n".join(lines) + "\n"
