@@ -339,6 +339,89 @@ def what_if(file: str, assignments: tuple[str, ...], fmt: str, output: Path | No
     _emit_comparison(comparison, fmt, output)
 
 
+# --- explain and sweep ----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file")
+@click.argument("rule_id", metavar="RULE_ID")
+@click.option("--subject", default=None, metavar="KEY", help="What it is about: a flow or region id, a country code, or a pair (CN-RU).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_rules_options
+@_max_bytes_option
+def explain(
+    file: str, rule_id: str, subject: str | None, fmt: str, output: Path | None, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], max_bytes: int | None
+) -> None:
+    """Why a recommendation or finding holds (its proof tree), or why not: each candidate's conditions
+    held / failed / missing, and the smallest fact changes that would make it fire, each verified and
+    printed as a ready `nea-policy what-if` command.
+
+    \b
+    Examples:
+      nea-policy explain examples/russians-in-japan.yaml semi-resident-status
+      nea-policy explain examples/north-koreans-in-china.yaml identify-refugees --format markdown
+    """
+    from .explain import explain_file, render_explanation_markdown, render_explanation_text
+
+    result = explain_file(file, rule_id, subject, rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
+    if fmt == "json":
+        _emit(result.to_json(), output)
+    elif fmt == "markdown":
+        _emit(render_explanation_markdown(result), output)
+    else:
+        _emit(render_explanation_text(result, width=_plain_width()), output)
+
+
+@main.command()
+@click.argument("file")
+@click.option("--vary", "vary_items", multiple=True, required=True, metavar="PATH=V1,V2,...", help="A fact and the values to try (repeatable; paths as in what-if --set).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "markdown"]), default="text", show_default=True, help="Output format.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N", help="Worker processes (default: the machine's cores; small grids use fewer).")
+@click.option("--max", "max_points", type=click.IntRange(min=1), default=None, metavar="N", help="Largest grid accepted (default 10000 points).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_rules_options
+@_max_bytes_option
+def sweep(
+    file: str,
+    vary_items: tuple[str, ...],
+    fmt: str,
+    jobs: int | None,
+    max_points: int | None,
+    output: Path | None,
+    rules: tuple[Path, ...],
+    extra_rules: tuple[Path, ...],
+    max_bytes: int | None,
+) -> None:
+    """Evaluate the grid of scenarios that varying some facts spans; show which recommendations hold where.
+
+    \b
+    Examples:
+      nea-policy sweep examples/north-koreans-in-china.yaml \\
+          --vary flows.kp-to-cn.legal_status=regular,irregular,unclear \\
+          --vary flows.kp-to-cn.fear_of_exposure=low,high
+      nea-policy sweep examples/northeast-asia.yaml --vary relations.JP-RU.cultural_gap=low,high --format csv
+    """
+    from .sweep import DEFAULT_MAX_POINTS, default_jobs, grid_size, parse_vary, render_sweep_csv, render_sweep_markdown, render_sweep_text, sweep_file
+
+    vary = parse_vary(vary_items)
+    size = grid_size(vary)
+    limit = max_points or DEFAULT_MAX_POINTS
+    workers = jobs or default_jobs()
+    click.echo(f"sweep: {size} grid points ({' x '.join(str(len(v)) for v in vary.values())}), up to {workers} process(es)", err=True)
+    options: dict[str, Any] = {"jobs": workers, "max_points": limit}
+    if sys.stderr.isatty() and size <= limit:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("evaluating", total=size)
+            result = sweep_file(file, vary, rules=list(rules), extra_rules=list(extra_rules), progress=lambda n: bar.advance(task, n), **options, **_limits(max_bytes))
+    else:
+        result = sweep_file(file, vary, rules=list(rules), extra_rules=list(extra_rules), **options, **_limits(max_bytes))
+    render = {"json": lambda r: r.to_json(), "csv": render_sweep_csv, "markdown": render_sweep_markdown}.get(fmt, render_sweep_text)
+    _emit(render(result), output)
+
+
 # --- rules ------------------------------------------------------------------------------------------------
 
 

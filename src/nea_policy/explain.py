@@ -10,7 +10,8 @@ the smallest verified changes that would make it fire (`counterfactuals.search`)
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -141,6 +142,26 @@ def explain(
     reason = why_not(situation, conclusion, kind, subject)
     found = search(situation, conclusion, subject, "fire", limits) if changes else None
     return Explanation(scenario=scenario.title, target=conclusion, kind=kind, subject=subject, holds=False, why_not=reason, changes=found)  # type: ignore[arg-type]
+
+
+def explain_file(
+    source: str,
+    rule_id: str,
+    subject: str | None = None,
+    *,
+    rules: list[str | Path] | None = None,
+    extra_rules: list[str | Path] | None = None,
+    max_bytes: int | None = None,
+    stdin: IO[bytes] | None = None,
+    limits: Limits | None = None,
+) -> Explanation:
+    """Read a fact file (or `-`), load the rules, and explain (what `nea-policy explain` calls)."""
+    from .api import make_engine, read_scenario
+    from .documents import DEFAULT_MAX_BYTES
+
+    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
+    engine = make_engine(rules, extra_rules)
+    return explain(engine, scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
@@ -295,4 +316,4 @@ def render_explanation_markdown(explanation: Explanation) -> str:
     return "\n".join(visible(line) for line in out)
 
 
-__all__ = ["CandidateReport", "Explanation", "WhyNot", "explain", "render_explanation_markdown", "render_explanation_text", "why_not"]
+__all__ = ["CandidateReport", "Explanation", "WhyNot", "explain", "explain_file", "render_explanation_markdown", "render_explanation_text", "why_not"]

@@ -24,7 +24,8 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import durable_rules_engine
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -342,12 +343,24 @@ def _run_points(engine: Engine, planner: _Grid, points: list[tuple[Any, ...]], p
     return results
 
 
-def _worker(ruleset: RuleSet, scenario_data: dict[str, Any], vary: dict[str, list[Any]], points: list[tuple[Any, ...]]) -> list[set[tuple[str, str]]]:
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(ruleset: RuleSet, scenario_data: dict[str, Any], vary: dict[str, list[Any]]) -> None:
     from .engine import Engine
 
+    # One engine per worker process (compiling rules and registering them with durable_rules is done once).
     engine = Engine(ruleset=ruleset)
-    planner = _Grid(load_scenario(scenario_data), vary, engine._asserted_types)
-    return _run_points(engine, planner, points)
+    _WORKER["engine"] = engine
+    _WORKER["planner"] = _Grid(load_scenario(scenario_data), vary, engine._asserted_types)
+
+
+def _worker(points: list[tuple[Any, ...]]) -> list[set[tuple[str, str]]]:
+    return _run_points(_WORKER["engine"], _WORKER["planner"], points)
+
+
+#: Fewer grid points than this per process is not worth starting a process for.
+MIN_POINTS_PER_JOB = 50
 
 
 def sweep(
@@ -358,8 +371,12 @@ def sweep(
     jobs: int = 1,
     max_points: int = DEFAULT_MAX_POINTS,
     progress: Callable[[int], None] | None = None,
+    min_points_per_job: int = MIN_POINTS_PER_JOB,
 ) -> SweepResult:
-    """Evaluate every grid point (one incremental session per process; `jobs` processes) and tabulate what holds."""
+    """Evaluate every grid point (one incremental session per process; up to `jobs` processes) and tabulate what holds.
+
+    Grids refused over `max_points`; `progress(n)` is called as n more points are done.
+    """
     if not vary:
         raise InputError("nothing to vary: give at least one --vary PATH=V1,V2", code="bad_vary", location="--vary")
     size = grid_size(vary)
@@ -371,20 +388,11 @@ def sweep(
     points = grid(vary)
     for point in points:
         planner.facts(point)  # every point valid before anything runs (cached, so the walk pays nothing for it)
-    jobs = max(1, min(jobs, len(points)))
+    jobs = max(1, min(jobs, len(points) // max(1, min_points_per_job)))
     if jobs == 1:
         results = _run_points(engine, planner, points, progress)
     else:
-        chunk = -(-len(points) // jobs)
-        chunks = [points[i : i + chunk] for i in range(0, len(points), chunk)]
-        data = scenario.model_dump(mode="json", exclude_none=True)
-        results = []
-        with ProcessPoolExecutor(max_workers=len(chunks)) as pool:
-            futures = [pool.submit(_worker, engine.ruleset, data, vary, c) for c in chunks]
-            for future, part in zip(futures, chunks):
-                results += future.result()
-                if progress is not None:
-                    progress(len(part))
+        results = _run_parallel(engine, scenario, vary, points, jobs, progress)
     order = {r.concludes: i for i, r in enumerate(engine.rules)}
     seen = sorted({rule for held in results for rule, _ in held}, key=lambda r: (order.get(r, 0), r))
     rows = []
@@ -396,6 +404,47 @@ def sweep(
                 holds[rule] = subjects
         rows.append(SweepPoint(values=dict(zip(vary, point)), holds=holds))
     return SweepResult(scenario=scenario.title, vary=vary, recommendations=seen, points=rows)
+
+
+def _run_parallel(
+    engine: Engine, scenario: Scenario, vary: dict[str, list[Any]], points: list[tuple[Any, ...]], jobs: int, progress: Callable[[int], None] | None
+) -> list[set[tuple[str, str]]]:
+    """Contiguous chunks (neighbours differ in few facts) over `jobs` spawned processes; results put back in grid order."""
+    import multiprocessing
+    from concurrent.futures import as_completed
+
+    # Several chunks per process keep the progress bar moving; spawn, not fork: the parent may run threads (rich).
+    size = max(1, -(-len(points) // (jobs * 4)))
+    chunks = [points[i : i + size] for i in range(0, len(points), size)]
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    parts: list[list[set[tuple[str, str]]] | None] = [None] * len(chunks)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(engine.ruleset, data, vary)) as pool:
+        futures = {pool.submit(_worker, chunk): index for index, chunk in enumerate(chunks)}
+        for future in as_completed(futures):
+            index = futures[future]
+            parts[index] = future.result()
+            if progress is not None:
+                progress(len(chunks[index]))
+    return [held for part in parts for held in (part or [])]
+
+
+def sweep_file(
+    source: str,
+    vary: dict[str, list[Any]],
+    *,
+    rules: list[str | Path] | None = None,
+    extra_rules: list[str | Path] | None = None,
+    max_bytes: int | None = None,
+    stdin: IO[bytes] | None = None,
+    **options: Any,
+) -> SweepResult:
+    """Read a fact file (or `-`), load the rules, and sweep (what `nea-policy sweep` calls)."""
+    from .api import make_engine, read_scenario
+    from .documents import DEFAULT_MAX_BYTES
+
+    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
+    return sweep(make_engine(rules, extra_rules), scenario, vary, **options)
 
 
 def default_jobs() -> int:
@@ -463,4 +512,4 @@ def render_sweep_csv(result: SweepResult) -> str:
     return buffer.getvalue()
 
 
-__all__ = ["SweepPoint", "SweepResult", "default_jobs", "grid", "grid_size", "parse_vary", "render_sweep_csv", "render_sweep_markdown", "render_sweep_text", "sweep"]
+__all__ = ["SweepPoint", "SweepResult", "default_jobs", "grid", "grid_size", "parse_vary", "render_sweep_csv", "render_sweep_markdown", "render_sweep_text", "sweep", "sweep_file"]
