@@ -78,19 +78,25 @@ def evaluate_sources(
     stdin: IO[bytes] | None = None,
 ) -> list[Report]:
     """Load the rules once and evaluate every fact file; if any file is bad, one error with every file's problems."""
-    from .engine import Engine
+    engine = make_engine(rules, extra_rules)
+    scenarios = _read_all(sources, max_bytes=max_bytes, stdin=stdin)
+    return [engine.evaluate(scenario) for scenario in scenarios]
 
-    engine = Engine(rules or None, extra_rules or None)
+
+def _read_all(sources: list[str], *, max_bytes: int, stdin: IO[bytes] | None) -> list[Scenario]:
+    """Every source's scenario; if some are bad, one error with all their problems (the error's own type if only one)."""
     scenarios: list[Scenario] = []
-    problems: list[Problem] = []
+    errors: list[NeaPolicyError] = []
     for source in sources:
         try:
             scenarios.append(read_scenario(source, max_bytes=max_bytes, stdin=stdin))
         except NeaPolicyError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise NeaPolicyError(problems)
-    return [engine.evaluate(scenario) for scenario in scenarios]
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise NeaPolicyError([p for e in errors for p in e.problems])
+    return scenarios
 
 
 def compare_sources(
@@ -104,18 +110,9 @@ def compare_sources(
 ) -> Comparison:
     """Compare what two fact files lead to, with the fact differences behind each change."""
     from .compare import compare_scenarios
-    from .engine import Engine
 
-    scenarios: list[Scenario] = []
-    problems: list[Problem] = []
-    for source in (base, variant):
-        try:
-            scenarios.append(read_scenario(source, max_bytes=max_bytes, stdin=stdin))
-        except NeaPolicyError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise NeaPolicyError(problems)
-    return compare_scenarios(scenarios[0], scenarios[1], Engine(rules or None, extra_rules or None))
+    scenarios = _read_all([base, variant], max_bytes=max_bytes, stdin=stdin)
+    return compare_scenarios(scenarios[0], scenarios[1], make_engine(rules, extra_rules))
 
 
 def what_if_source(
@@ -128,19 +125,41 @@ def what_if_source(
     stdin: IO[bytes] | None = None,
 ) -> Comparison:
     """Apply `PATH=VALUE` changes to a fact file and compare the result with the original."""
-    from .engine import Engine
     from .whatif import what_if
 
     document = read_document(source, max_bytes=max_bytes, stdin=stdin)
-    _, _, comparison = what_if(document, assignments, Engine(rules or None, extra_rules or None))
+    _, _, comparison = what_if(document, assignments, make_engine(rules, extra_rules))
     return comparison
 
 
+_ENGINES: dict[tuple[Any, ...], Engine] = {}
+
+
 def make_engine(rules: list[str | Path] | None = None, extra_rules: list[str | Path] | None = None) -> Engine:
-    """An engine over the bundled rules, or over the given rule folders plus extra packs."""
+    """An engine over the bundled rules, or over the given rule folders plus extra packs; one per set of rule files.
+
+    durable_rules never frees a host or a ruleset, so a process that evaluates many times (tests, a server)
+    reuses the engine while the rule files are unchanged.
+    """
     from .engine import Engine
 
-    return Engine(rules or None, extra_rules or None)
+    key = (_folders_key(rules), _folders_key(extra_rules))
+    engine = _ENGINES.get(key)
+    if engine is None:
+        engine = Engine(list(rules) if rules else None, list(extra_rules) if extra_rules else None)
+        _ENGINES[key] = engine
+    return engine
+
+
+def _folders_key(folders: list[str | Path] | None) -> tuple[Any, ...]:
+    if not folders:
+        return ()
+    key: list[Any] = []
+    for folder in folders:
+        path = Path(folder).resolve()
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else []
+        key.append((str(path), tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)))
+    return tuple(key)
 
 
 def narrow_report(report: Report, *, actor: str | None = None, findings: bool = True) -> Report:

@@ -110,7 +110,7 @@ def _max_bytes_option(command: Callable[..., Any]) -> Callable[..., Any]:
 def _limits(max_bytes: int | None) -> dict[str, Any]:
     from .documents import DEFAULT_MAX_BYTES
 
-    return {"max_bytes": max_bytes or DEFAULT_MAX_BYTES, "stdin": click.get_binary_stream("stdin")}
+    return {"max_bytes": max_bytes or DEFAULT_MAX_BYTES, "stdin": sys.stdin.buffer}
 
 
 def _actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:

@@ -238,7 +238,8 @@ def _behind(rule_id: str, trees: list[Recommendation] | list[FindingNode], facts
             continue
         seen = change.fact in absent_types or (change.fact, change.key) in entities
         if change.field is None:
-            relevant = seen or any(t == change.fact for t, _ in fields)
+            # A whole entry added or removed matters when the conclusion's evidence names it, or a rule tests its absence.
+            relevant = seen
         else:
             names = {change.field} | _DERIVED.get((change.fact, change.field), set())
             relevant = seen and any((change.fact, n) in fields for n in names)

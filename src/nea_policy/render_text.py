@@ -64,7 +64,7 @@ def render_text(report: Report, *, width: int = 88, show_findings: bool = True, 
             out += _wrap(f"* {finding.title} [{finding.finding}] — {finding.subject.name}", width, "", "  ")
             out += _wrap(finding.justification, width, "  ", "  ")
         out.append("")
-    out.append(f"Rules: {report.ruleset.version} ({report.ruleset.digest})")
+    out += _wrap(f"Rules: {report.ruleset.version} ({report.ruleset.digest})", width, "", "  ")
     # One pass at the end catches every value from the facts, wherever the layout put it.
     return "\n".join(visible(line) for line in out) + "\n"
 
@@ -165,8 +165,8 @@ def _rich_finding(parent: Any, node: FindingNode, t: Any) -> None:
 def render_comparison_text(comparison: Comparison, *, width: int = 88) -> str:
     """A comparison as plain text: fact differences, then each changed recommendation and finding with what is behind it."""
     out: list[str] = []
-    heading = f"{comparison.base} -> {comparison.variant}"
-    out += [*_wrap(heading, width, "", "  "), "=" * min(len(heading), width), ""]
+    heading = _wrap(f"{comparison.base} -> {comparison.variant}", width, "", "  ")
+    out += [*heading, "=" * max(len(line) for line in heading), ""]
     out += ["Fact differences", "----------------", ""]
     if not comparison.fact_changes:
         out += ["(none)", ""]
@@ -174,7 +174,7 @@ def render_comparison_text(comparison: Comparison, *, width: int = 88) -> str:
         if change.field is None:
             out += _wrap(f"{change.change}: {change.path}", width, "  ", "    ")
         else:
-            out += _wrap(f"{change.path}: {display_value(change.before)} -> {display_value(change.after)}", width, "  ", "    ")
+            out += _wrap(f"{change.path}: {_show(change.before)} -> {_show(change.after)}", width, "  ", "    ")
     out.append("")
     for title, items in (("Recommendations", comparison.recommendations), ("Findings", comparison.findings)):
         out += [title, "-" * len(title), ""]
@@ -185,6 +185,15 @@ def render_comparison_text(comparison: Comparison, *, width: int = 88) -> str:
     if comparison.unchanged_recommendations:
         out += _wrap(f"Unchanged recommendations: {', '.join(comparison.unchanged_recommendations)}", width, "", "  ")
     return "\n".join(visible(line) for line in out) + "\n"
+
+
+def _show(value: Any) -> str:
+    """A fact value in a comparison: records (estimates, labels) as `{low: 1, kind: careful}`, unset parts left out."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items() if v is not None) + "}"
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        return ", ".join(_show(v) for v in value)
+    return display_value(value)
 
 
 _MARKS = {"appeared": "+", "disappeared": "-", "actors changed": "~", "reasons changed": "~"}

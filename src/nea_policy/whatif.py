@@ -157,10 +157,21 @@ def _bad(a: Assignment, message: str, hint: str) -> InputError:
 def what_if(document: Document, assignments: list[str], engine: Engine) -> tuple[Scenario, Scenario, Comparison]:
     """The scenario of a parsed fact file, the same with the assignments applied, and their comparison."""
     base = scenario_from_document(document)
-    parsed = [parse_assignment(text) for text in assignments]
-    data = apply_assignments(document.data, parsed)
+    parsed: list[Assignment] = []
+    problems: list[Problem] = []
+    for text in assignments:
+        try:
+            parsed.append(parse_assignment(text))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    try:
+        data = apply_assignments(document.data, parsed)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
     variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data))
     comparison = compare_scenarios(base, variant, engine)
     if variant.title == base.title:
-        comparison = comparison.model_copy(update={"variant": f"{base.title}, what if {', '.join(assignments)}"})
+        comparison = comparison.model_copy(update={"variant": f"what if {', '.join(assignments)}"})
     return base, variant, comparison
