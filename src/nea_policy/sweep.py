@@ -218,7 +218,10 @@ class _Session:
         from .engine import _Run
 
         self.engine = engine
-        self.run = _Run(sid=f"sweep{next(engine._sids)}")
+        # The engine's own session when it keeps one (emptied after each evaluation), else a fresh sid: one live
+        # session per ruleset at a time (sessions are found by a 32-bit hash of the sid).
+        self.shared = getattr(engine, "_sid", None) is not None
+        self.run = _Run(sid=engine._sid if self.shared else f"sweep{next(engine._sids)}")
         self.facts: dict[str, dict[str, Any]] = {}
         self.findings: dict[tuple[str, str], dict[str, Any]] = {}
         self.handle = engine._durable._handle
@@ -234,12 +237,29 @@ class _Session:
     def __exit__(self, *exc: Any) -> None:
         try:
             self.engine._run = None
-            try:
-                self.engine._durable.delete_state(self.run.sid)
-            except Exception:  # noqa: BLE001 - a session that never started has no state to delete
-                pass
+            self._empty()
         finally:
             self.engine._lock.release()
+
+    def _empty(self) -> None:
+        """Leave the session empty: markers first (no negated rule fires while facts go), then findings, then facts.
+
+        Retracting rather than delete_state: the engine found delete_state corrupting durable_rules' memory for
+        some rule shapes.
+        """
+        if not self.started:
+            return
+        for fact in [*reversed(self.markers), *self.findings.values(), *self.facts.values()]:
+            try:
+                durable_rules_engine.retract_fact(self.handle, json.dumps(fact, ensure_ascii=False))
+            except Exception:  # noqa: BLE001 - a fact a failed step never stored
+                pass
+        if self.engine._durable.get_facts(self.run.sid):
+            # Something stayed behind: the engine must not meet it in its next evaluation.
+            if self.shared:
+                self.engine._sid = f"s{next(self.engine._sids)}"
+            else:
+                self.engine._durable.delete_state(self.run.sid)
 
     def _call(self, call: Any, payload: Any) -> None:
         self.engine._assert(call, self.handle, payload)

@@ -1,0 +1,116 @@
+"""Sweeps: every grid point of the incremental session equals an isolated evaluation; processes change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nea_policy.engine import Engine
+from nea_policy.errors import InputError, NeaPolicyError
+from nea_policy.facts import load_scenario
+from nea_policy.sweep import SweepResult, grid_size, parse_vary, render_sweep_csv, render_sweep_markdown, render_sweep_text, sweep
+from nea_policy.whatif import apply_assignments, parse_assignment
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+NK = EXAMPLES / "north-koreans-in-china.yaml"
+NK_VARY = ["flows.kp-to-cn.legal_status=regular,irregular,unclear,mixed", "flows.kp-to-cn.fear_of_exposure=none,moderate,high"]
+
+
+def isolated(engine: Engine, path: Path, values: dict[str, Any]) -> dict[str, list[str]]:
+    """What a fresh evaluation of the grid point's scenario recommends: id -> sorted subjects."""
+    data = load_scenario(path).model_dump(mode="json", exclude_none=True)
+    text = {p: (str(v).lower() if isinstance(v, bool) else v) for p, v in values.items()}
+    report = engine.evaluate(apply_assignments(data, [parse_assignment(f"{p}={v}") for p, v in text.items()]))
+    holds: dict[str, list[str]] = {}
+    for rec in report.recommendations:
+        holds.setdefault(rec.rule, []).append(rec.subject.key)
+    return {k: sorted(v) for k, v in holds.items()}
+
+
+def assert_every_point_isolated(engine: Engine, path: Path, result: SweepResult) -> None:
+    assert len(result.points) == grid_size(result.vary)
+    for point in result.points:
+        assert point.holds == isolated(engine, path, point.values), f"grid point {point.values}"
+
+
+def test_north_korea_grid_matches_isolated_evaluations(engine: Engine) -> None:
+    result = sweep(engine, load_scenario(NK), parse_vary(NK_VARY))
+    assert_every_point_isolated(engine, NK, result)
+    # The grid is not idle: the article's three North Korea recommendations come and go across it.
+    assert {"identify-refugees", "semi-resident-status", "humanitarian-assistance"} <= set(result.recommendations)
+    assert any(not p.holds.get("identify-refugees") for p in result.points)
+
+
+def test_negated_findings_come_and_go_through_the_session(engine: Engine) -> None:
+    """citizen-exchanges rests on a finding that negates two others: switching them on and off and back must be exact."""
+    path = EXAMPLES / "russians-in-japan.yaml"
+    vary = parse_vary(["flows.ru-to-jp.abuse=none,moderate,none", "flows.ru-to-jp.host_fear=low,high", "flows.ru-to-jp.nationalist_framing=false,true"])
+    result = sweep(engine, load_scenario(path), vary)
+    assert_every_point_isolated(engine, path, result)
+    assert any("citizen-exchanges" in p.holds for p in result.points)
+    assert any("citizen-exchanges" not in p.holds for p in result.points)
+
+
+def test_absent_agreement_and_region_changes(engine: Engine) -> None:
+    path = EXAMPLES / "chinese-in-the-russian-far-east.yaml"
+    vary = parse_vary(["relations.CN-RU.proximity=true,false", "countries.CN.surplus_labor=none,high", "regions.russian-far-east.population_decline=low,high"])
+    result = sweep(engine, load_scenario(path), vary)
+    assert_every_point_isolated(engine, path, result)
+
+
+def test_region_wide_grid_matches_isolated_evaluations(engine: Engine) -> None:
+    path = EXAMPLES / "northeast-asia.yaml"
+    vary = parse_vary(["flows.kp-to-cn.legal_status=unclear,regular", "relations.JP-RU.cultural_gap=low,high", "countries.JP.restrictive_migration_policy=true,false"])
+    result = sweep(engine, load_scenario(path), vary)
+    assert_every_point_isolated(engine, path, result)
+
+
+def test_evaluate_is_unchanged_after_a_sweep(engine: Engine) -> None:
+    before = engine.evaluate(NK).to_json()
+    sweep(engine, load_scenario(NK), parse_vary(NK_VARY))
+    assert engine.evaluate(NK).to_json() == before
+
+
+def test_processes_give_the_same_table_as_one_process(engine: Engine) -> None:
+    scenario, vary = load_scenario(NK), parse_vary(NK_VARY)
+    single = sweep(engine, scenario, vary, jobs=1)
+    multi = sweep(engine, scenario, vary, jobs=2, min_points_per_job=1)
+    assert multi == single
+    assert render_sweep_text(multi) == render_sweep_text(single)
+
+
+def test_grid_over_the_limit_is_refused_unless_raised(engine: Engine) -> None:
+    scenario, vary = load_scenario(NK), parse_vary(NK_VARY)
+    with pytest.raises(InputError) as caught:
+        sweep(engine, scenario, vary, max_points=11)
+    assert caught.value.code == "grid_too_large" and "12 points" in str(caught.value)
+    assert len(sweep(engine, scenario, vary, max_points=12).points) == 12
+
+
+@pytest.mark.parametrize(
+    "item, code",
+    [
+        ("flows.kp-to-cn.legal_status", "bad_vary"),
+        ("flows.kp-to-cn.legal_status=", "bad_vary"),
+        ("flows.nowhere.legal_status=unclear", "bad_set_path"),
+        ("flows.kp-to-cn.colour=red", "bad_set_path"),
+        ("flows.kp-to-cn.legal_status=unclear,bogus", "bad_grid_point"),
+    ],
+)
+def test_bad_vary_is_an_error_that_names_it(engine: Engine, item: str, code: str) -> None:
+    with pytest.raises(NeaPolicyError) as caught:
+        sweep(engine, load_scenario(NK), parse_vary([item]))
+    assert caught.value.code == code
+
+
+def test_renderings(engine: Engine) -> None:
+    result = sweep(engine, load_scenario(NK), parse_vary(["flows.kp-to-cn.legal_status=regular,unclear"]))
+    csv_text = render_sweep_csv(result).splitlines()
+    assert csv_text[0].split(",")[0] == "flows.kp-to-cn.legal_status"
+    unclear = next(line for line in csv_text if line.startswith("unclear"))
+    column = csv_text[0].split(",").index("identify-refugees")
+    assert unclear.split(",")[column] == "kp-to-cn"
+    assert "| `flows.kp-to-cn.legal_status` |" in render_sweep_markdown(result)
+    assert SweepResult.model_validate_json(result.to_json()) == result
