@@ -62,6 +62,13 @@ def test_yaml_syntax_error_names_line_column_and_shows_the_line(command: str, tm
     assert "\n      bad: : x\n      ^" in err
 
 
+def test_yaml_error_at_the_end_shows_where_the_unclosed_part_began(command: str, tmp_path: Path) -> None:
+    path = write(tmp_path, "unclosed.yaml", 'countries:\n  - code: CN\n    name: "China\n  - code: JP\n')
+    err = fails(command, path)
+    assert f"{path}:5:1: yaml_syntax: YAML syntax error: found unexpected end of stream" in err
+    assert 'while scanning a quoted scalar, which starts at line 3:\n        name: "China\n              ^' in err
+
+
 def test_top_level_not_a_mapping(command: str, tmp_path: Path) -> None:
     path = write(tmp_path, "list.yaml", "- CN\n- JP\n")
     err = fails(command, path)

@@ -142,6 +142,10 @@ def _parse_yaml(text: str, name: str) -> Document:
         offending = ""
         if mark and 0 <= mark.line < len(lines):
             offending = f"\n    {lines[mark.line]}\n    {' ' * mark.column}^"
+        start = exc.context_mark
+        if start is not None and exc.context and 0 <= start.line < len(lines) and (mark is None or start.line != mark.line):
+            # At the end of the file the problem mark is past the last line: show where the unclosed construct began.
+            offending += f"\n  {exc.context}, which starts at line {start.line + 1}:\n    {lines[start.line]}\n    {' ' * start.column}^"
         problem = exc.problem or exc.context or "syntax error"
         raise InputError(f"YAML syntax error: {problem}{offending}", code="yaml_syntax", location=where) from None
     except yaml.YAMLError as exc:
