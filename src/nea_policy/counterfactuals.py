@@ -59,6 +59,7 @@ class FactChange(BaseModel):
     old: Any = None
     new: Any
     distance: int = Field(description="steps on the level scale (none..severe); 1 for any other change")
+    order: int = Field(0, exclude=True, description="position of the value in its field's declared order (ties)")
 
     @property
     def assignment(self) -> str:
@@ -172,9 +173,9 @@ def resolve_target(engine: Engine, rule_id: str) -> tuple[str, str]:
 Bundle = tuple[FactChange, ...]
 
 
-def _cost(bundle: Bundle) -> tuple[int, int, int, str]:
+def _cost(bundle: Bundle) -> tuple[int, int, int, int, str]:
     facts = {(c.fact, c.key) for c in bundle}
-    return (len(facts), len(bundle), sum(c.distance for c in bundle), " ".join(c.assignment for c in bundle))
+    return (len(facts), len(bundle), sum(c.distance for c in bundle), sum(c.order for c in bundle), " ".join(c.assignment for c in bundle))
 
 
 def _merge(parts: list[Bundle]) -> Bundle | None:
@@ -249,6 +250,8 @@ class _Search:
         self.s = situation
         self.limits = limits
         self.rules = {r.id: r for r in situation.engine.rules}
+        # Conditions no single-field change could satisfy, per rule and subject: the reason when nothing is found.
+        self.dead_ends: dict[str, None] = {}
 
     # values of one field that make a comparison come out as wanted
     def _field_options(self, comparison: Condition, binding: dict[str, dict[str, Any]], aliases: dict[str, str], alias: str, field_name: str, want: str) -> list[Bundle]:
@@ -269,18 +272,34 @@ class _Search:
             values = [current + [v] for v in spec.values if v not in current] + [[x for x in current if x != v] for v in current]
         else:
             values = [v for v in domain if v != old]
-        found: list[tuple[int, int, Bundle]] = []
+        outcomes: list[tuple[int, Any, bool]] = []
         for position, value in enumerate(values):
             trial = dict(fact)
             trial[field_name] = _encoded(type_name, field_name, value) if domain != ["__list__"] else value
             if domain == ["__list__"]:
                 trial[f"{field_name}__count"] = len(value)
-            outcome = evaluate_condition(comparison, {**binding, alias: trial}, aliases).outcome
-            if outcome != want:
+            outcomes.append((position, value, evaluate_condition(comparison, {**binding, alias: trial}, aliases).outcome == want))
+        found: list[tuple[int, int, Bundle]] = []
+        for position, value, ok in outcomes:
+            if not ok:
                 continue
-            distance = _distance(type_name, field_name, old, value) if domain != ["__list__"] else 1
+            if domain == ["__list__"]:
+                distance = 1
+            elif old is None and domain == list(LEVEL_ORDER):
+                # From nothing, the level nearest the boundary of what satisfies it is the smallest claim ('moderate' for >= moderate).
+                failing = [LEVEL_ORDER.index(v) for _, v, good in outcomes if not good]
+                distance = 1 + (min(abs(LEVEL_ORDER.index(value) - f) for f in failing) - 1 if failing else 0)
+            else:
+                distance = _distance(type_name, field_name, old, value)
             change = FactChange(
-                path=f"{COLLECTION_OF[type_name]}.{fact['key']}.{field_name}", fact=type_name, key=str(fact["key"]), field=field_name, old=old, new=value, distance=distance
+                path=f"{COLLECTION_OF[type_name]}.{fact['key']}.{field_name}",
+                fact=type_name,
+                key=str(fact["key"]),
+                field=field_name,
+                old=old,
+                new=value,
+                distance=distance,
+                order=position,
             )
             found.append((distance, position, (change,)))
         found.sort(key=lambda item: (item[0], item[1]))
@@ -371,8 +390,23 @@ class _Search:
                     return []
                 parts.append(self.condition_options(condition, binding, rule.aliases, HELD))
             if not parts[-1]:
+                self.dead_ends[self._dead_end(rule, candidate, result)] = None
                 return []
         return _combine(parts, _PER_LEVEL) if parts else []
+
+    def _dead_end(self, rule: Rule, candidate: Candidate, result: ConditionResult) -> str:
+        where = f"rule {rule.id} for {candidate.subject}: {result.condition}"
+        if result.kind == "finding":
+            return f"{where} (the finding cannot be made to hold within the bound)"
+        if result.kind == "absent":
+            return f"{where} (existing: {', '.join(result.blocking)})"
+        derived = [r.ref for r in result.reads if r.fact in FACT_TYPES and (FACT_TYPES[r.fact].fields.get(r.field) is None or FACT_TYPES[r.fact].fields[r.field].derived)]
+        fixed = [r.ref for r in result.reads if r.field in _FIXED]
+        if derived:
+            return f"{where} (reads the derived {', '.join(derived)}: change the estimates or labels in the file)"
+        if fixed:
+            return f"{where} (reads {', '.join(fixed)}, which links facts and is not proposed)"
+        return f"{where} (no value of the fields it reads satisfies it)"
 
     def _unblock(self, rule: Rule, result: ConditionResult, binding: dict[str, dict[str, Any]], depth: int, seen: frozenset[tuple[str, str]]) -> list[Bundle]:
         """Make an absent: block hold again: stop the blocking findings, or change the blocking facts' fields."""
@@ -518,23 +552,22 @@ def search(situation: Situation, conclusion: str, subject: str | None, goal: Lit
     note = None
     if not found:
         if not proposals:
-            note = _why_none(situation, conclusion, subject, goal)
+            note = _why_none(situation, conclusion, subject, goal, list(finder.dead_ends))
         else:
             note = f"none of the {verified} proposed change sets tried made it {'fire' if goal == 'fire' else 'stop'} (bound: {stopped})"
     return Counterfactuals(target=conclusion, subject=subject, goal=goal, change_sets=found, proposed=len(ordered), verified=verified, stopped_by=stopped, note=note)
 
 
-def _why_none(situation: Situation, conclusion: str, subject: str | None, goal: str) -> str:
+def _why_none(situation: Situation, conclusion: str, subject: str | None, goal: str, dead_ends: list[str]) -> str:
     if goal == "stop":
         return "nothing a --set of one field can change holds it up (only linking fields or derived values such as size estimates support it)"
     pool = situation.candidates(conclusion, subject) or situation.candidates(conclusion, subject, structural=False)
     if not pool:
         types = sorted({t for r in situation.producers(conclusion) for a, t in r.aliases.items() if a not in r.finding_aliases})
         return f"the scenario has no {' / '.join(types)} facts this rule could concern" + (f" with the subject {subject!r}" if subject else "")
-    return (
-        "within the bound, no change of a single field per condition satisfies it: the conditions left read derived values "
-        "(size estimates, label counts) or fields that link facts (origin, destination), which --set does not propose"
-    )
+    if dead_ends:
+        return "no change set within the bound; what stands in the way: " + "; ".join(dead_ends[:6])
+    return "no change set within the bound (candidates, depth) of the search"
 
 
 __all__ = ["ChangeSet", "Counterfactuals", "FactChange", "Limits", "Situation", "apply_changes", "command_line", "format_value", "resolve_target", "search"]

@@ -176,8 +176,6 @@ def _actual(result: ConditionResult) -> str:
         return "exists: " + ", ".join(result.blocking) if result.blocking else "none exists"
     parts = []
     for read in result.reads:
-        if result.kind == "any" and read.alias not in {r.alias for r in result.reads}:
-            continue
         parts.append(f"{read.alias}.{read.field}={format_value(read.value) if read.present else 'not set'}")
     return ", ".join(dict.fromkeys(parts))
 
