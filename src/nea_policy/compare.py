@@ -168,10 +168,10 @@ def diff_scenarios(base: Scenario, variant: Scenario) -> list[FactChange]:
         for key in [*old_entries, *(k for k in new_entries if k not in old_entries)]:
             path = f"{collection}.{key}"
             if key not in new_entries:
-                changes.append(FactChange(path=path, fact=fact, key=key, field=None, change="removed"))
+                changes.append(FactChange(path=path, fact=fact, key=key, field=None, change="removed", before=_entry_data(old_entries[key])))
                 continue
             if key not in old_entries:
-                changes.append(FactChange(path=path, fact=fact, key=key, field=None, change="added"))
+                changes.append(FactChange(path=path, fact=fact, key=key, field=None, change="added", after=_entry_data(new_entries[key])))
                 continue
             old_data = old_entries[key].model_dump(mode="json")
             new_data = new_entries[key].model_dump(mode="json")
@@ -181,6 +181,10 @@ def diff_scenarios(base: Scenario, variant: Scenario) -> list[FactChange]:
                     kind: Literal["added", "removed", "changed"] = "added" if a in (None, []) else "removed" if b in (None, []) else "changed"
                     changes.append(FactChange(path=f"{path}.{field}", fact=fact, key=key, field=field, change=kind, before=a, after=b))
     return changes
+
+
+def _entry_data(entry: BaseModel) -> dict[str, Any]:
+    return entry.model_dump(mode="json", exclude_defaults=True)
 
 
 def _normal(field: str, value: Any) -> Any:

@@ -43,7 +43,8 @@ def parse_assignment(text: str) -> Assignment:
     except yaml.YAMLError:
         value = value_text
     if isinstance(value, dict):
-        raise InputError(f"--set {text!r}: set one field at a time, not a mapping", code="bad_assignment", location="--set")
+        # No field takes a mapping, so `title=What if: a = b` is text, not YAML.
+        value = value_text
     return Assignment(text, path, value)
 
 
