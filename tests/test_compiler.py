@@ -224,3 +224,43 @@ def test_two_engines_with_different_rules_coexist(tmp_path: Path) -> None:
     assert fired(first, data) == ["f0"]
     assert fired(second, data) == ["f1"]
     assert fired(first, data) == ["f0"]
+
+
+def test_ordering_between_facts_compiles_without_comparison_joins(tmp_path: Path) -> None:
+    """durable_rules crashes on `$gt` with a reference to another pattern (upstream #381): levels are expanded instead."""
+    rule = {
+        "id": "probe", "kind": "recommendation", "subject": "flow",
+        "facts": {"flow": "flow", "host": "country", "origin": "country"},
+        "when": ["host.code == flow.destination", "origin.code == flow.origin", "origin.surplus_labor > host.surplus_labor"],
+    }
+    engine = make_engine(tmp_path, [rule])
+    definition = engine.definition()["nea_policy"]
+    assert len(definition) == 10  # the level pairs (a, b) with a > b
+    text = repr(definition)
+    for op in ("$gt", "$gte", "$lt", "$lte"):
+        assert f"'{op}': {{'surplus_labor': {{" not in text
+
+
+def test_ordering_between_facts_on_numbers_is_refused(tmp_path: Path) -> None:
+    from nea_policy.errors import RuleError
+
+    rule = {
+        "id": "probe", "kind": "recommendation", "subject": "flow",
+        "facts": {"flow": "flow", "other": "flow"},
+        "when": ["other.estimate_careful_high > flow.estimate_careful_high"],
+    }
+    with pytest.raises(RuleError) as caught:
+        make_engine(tmp_path, [rule])
+    assert caught.value.code == "unsupported_join"
+    assert "#381" in str(caught.value)
+
+
+def test_many_engines_and_evaluations_stay_sound(tmp_path: Path) -> None:
+    """A canary for the C engine's memory bugs: every condition form, many engines, many evaluations, one process."""
+    data = scenario(*FLOWS)
+    for index, (condition, expected) in enumerate(CASES):
+        folder = tmp_path / f"e{index}"
+        folder.mkdir()
+        engine = make_engine(folder, [flow_rule(condition)])
+        for _ in range(20):
+            assert fired(engine, data) == expected

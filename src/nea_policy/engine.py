@@ -17,9 +17,9 @@ from .compiler import STRATUM_ALIAS, STRATUM_TYPE, CompiledRule, CompiledRuleSet
 from .errors import EvaluationError, NeaPolicyError
 from .fact_types import BASE_TYPES, FINDING, decode_value, encode_scenario
 from .facts import Scenario, load_scenario
-from .justify import fill
+from .justify import display_value
 from .report import Evidence, FindingNode, Recommendation, Report, RulesetInfo, ScenarioInfo, Source, Subject
-from .rules import Rule, RuleSet, load_ruleset
+from .rules import TEMPLATE_FIELD, Rule, RuleSet, load_ruleset
 
 if TYPE_CHECKING:
     from .counterfactuals import Counterfactuals, Limits
@@ -56,6 +56,9 @@ class _Run:
     firings: list[_Firing] = field(default_factory=list)
     asserted_findings: set[tuple[str, str]] = field(default_factory=set)
     errors: list[BaseException] = field(default_factory=list)
+    asserted: list[dict[str, Any]] = field(default_factory=list)
+    markers: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Engine:
@@ -73,6 +76,8 @@ class Engine:
         self._durable = self._host.get_ruleset(self.compiled.name)
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
+        # One session, emptied after each evaluation (see _clear); one live sid per ruleset at a time.
+        self._sid = f"s{next(self._sids)}"
         self._run: _Run | None = None
         self._asserted_types = tuple(t for t in BASE_TYPES if uses_type(self.compiled, t))
 
@@ -131,32 +136,54 @@ class Engine:
     # --- running durable_rules ---------------------------------------------------------------
 
     def _fire(self, facts: list[dict[str, Any]]) -> list[_Firing]:
-        run = _Run(sid=f"e{next(self._sids)}")
+        run = _Run(sid=self._sid)
         for fact in facts:
             fact["sid"] = run.sid
         self._run = run
         handle = self._durable._handle
+        failed = True
         try:
             if facts:
+                run.asserted.extend(facts)
                 self._assert(durable_rules_engine.assert_facts, handle, facts)
             for stratum in self.compiled.strata:
                 marker = {"id": f"{STRATUM_TYPE}:{stratum}", "t": STRATUM_TYPE, "level": stratum, "sid": run.sid}
+                run.markers.append(marker)
                 self._assert(durable_rules_engine.assert_fact, handle, marker)
-            state = self._durable.get_state(run.sid) if facts or self.compiled.strata else {}
-            if "exception" in state:
-                raise EvaluationError(f"a rule action failed inside durable_rules: {state['exception']}", code="action_failed")
             if run.errors:
                 error = run.errors[0]
                 if isinstance(error, NeaPolicyError):
                     raise error
                 raise EvaluationError(f"a rule action failed: {type(error).__name__}: {error}", code="action_failed") from error
+            failed = False
             return run.firings
         finally:
             self._run = None
+            self._clear(run, check=failed)
+
+    def _clear(self, run: _Run, *, check: bool) -> None:
+        """Empty the session by retracting what this evaluation asserted, markers first.
+
+        durable_rules' delete_state corrupts its memory for some rule shapes (crashes seen here within a few
+        evaluations with `$iany` conditions and with patterns joined to two earlier ones), so the engine keeps one
+        session and retracts instead. Retracting the stratum markers first keeps negated rules from firing
+        while the facts they negate go away.
+        """
+        handle = self._durable._handle
+        for group in (list(reversed(run.markers)), list(reversed(run.findings)), run.asserted):
+            if not group:
+                continue
             try:
-                self._durable.delete_state(run.sid)
-            except Exception:  # noqa: BLE001 - a session that never started has no state to delete
-                pass
+                durable_rules_engine.retract_facts(handle, json.dumps(group, ensure_ascii=False))
+            except Exception:  # noqa: BLE001 - some facts of a failed evaluation were never stored
+                for fact in group:
+                    try:
+                        durable_rules_engine.retract_fact(handle, json.dumps(fact, ensure_ascii=False))
+                    except Exception:  # noqa: BLE001
+                        pass
+        if check and self._durable.get_facts(run.sid):
+            # Something could not be retracted: leave that session behind and start a clean one.
+            self._sid = f"s{next(self._sids)}"
 
     def _assert(self, call: Any, handle: int, payload: Any) -> None:
         try:
@@ -185,20 +212,45 @@ class Engine:
                     key = (compiled.rule.concludes, str(subject["key"] if subject["t"] != FINDING else subject["subject"]))
                     if key not in run.asserted_findings:
                         run.asserted_findings.add(key)
-                        c.assert_fact(
-                            {
-                                "id": f"finding:{key[0]}:{key[1]}",
-                                "t": FINDING,
-                                "finding": key[0],
-                                "subject": key[1],
-                                "subject_type": subject["t"],
-                                "sid": run.sid,
-                            }
-                        )
+                        finding = {
+                            "id": f"finding:{key[0]}:{key[1]}",
+                            "t": FINDING,
+                            "finding": key[0],
+                            "subject": key[1],
+                            "subject_type": subject["t"],
+                            "sid": run.sid,
+                        }
+                        run.findings.append(finding)
+                        c.assert_fact(dict(finding))
             except BaseException as exc:  # durable_rules would swallow it into the session state; keep it to re-raise
                 run.errors.append(exc)
 
         return action
+
+
+@dataclass(frozen=True)
+class _RulePlan:
+    """What the report needs of one rule, worked out once per engine instead of at every firing."""
+
+    evidence_fields: dict[str, tuple[str, ...]]
+    # The normalised justification split at its fields: literal, alias, field, literal, alias, field, ..., literal.
+    template: tuple[str, ...]
+    source: Source
+
+
+def _rule_plans(engine: Engine) -> dict[str, _RulePlan]:
+    plans: dict[str, _RulePlan] | None = engine.__dict__.get("_report_plans")
+    if plans is None:
+        plans = {}
+        for rule in engine.ruleset.rules:
+            used = rule.fields_used()
+            plans[rule.id] = _RulePlan(
+                evidence_fields={alias: tuple(f for f in names if f not in ("key", "name")) for alias, names in used.items()},
+                template=tuple(TEMPLATE_FIELD.split(" ".join(rule.justification.split()))),
+                source=Source(section=rule.section, quote=rule.quote),
+            )
+        engine.__dict__["_report_plans"] = plans
+    return plans
 
 
 class _ReportBuilder:
@@ -208,6 +260,7 @@ class _ReportBuilder:
         self.engine = engine
         self.scenario = scenario
         self.firings = firings
+        self.plans = _rule_plans(engine)
         self.names: dict[tuple[str, str], str] = {}
         countries = {c.code: c.name for c in scenario.countries}
         for code, name in countries.items():
@@ -223,15 +276,15 @@ class _ReportBuilder:
             self.names[("agreement", agreement.id)] = agreement.id
         self.findings: dict[tuple[str, str], FindingNode] = {}
         self.finding_firings: dict[tuple[str, str], _Firing] = {}
+        self.subjects: dict[tuple[str, str], Subject] = {}
 
     def build(self) -> Report:
         rule_order = {rule.id: i for i, rule in enumerate(self.engine.ruleset.rules)}
         recommendations: dict[tuple[str, str], Recommendation] = {}
         for firing in self.firings:
             rule = firing.compiled.rule
-            key = (rule.concludes, self._subject_key(firing))
             if rule.kind == "finding":
-                self.finding_firings.setdefault(key, firing)
+                self.finding_firings.setdefault((rule.concludes, self._subject_key(firing)), firing)
         for firing in self.firings:
             rule = firing.compiled.rule
             if rule.kind != "recommendation":
@@ -260,33 +313,41 @@ class _ReportBuilder:
     def _subject(self, firing: _Firing) -> Subject:
         fact = firing.matched[firing.compiled.rule.subject]
         if fact["t"] == FINDING:
-            type_, key = fact["subject_type"], fact["subject"]
+            type_, key = fact["subject_type"], str(fact["subject"])
         else:
-            type_, key = fact["t"], fact["key"]
-        return Subject(type=type_, key=str(key), name=self.names.get((type_, str(key)), str(key)))
+            type_, key = fact["t"], str(fact["key"])
+        subject = self.subjects.get((type_, key))
+        if subject is None:
+            subject = self.subjects[(type_, key)] = Subject(type=type_, key=key, name=self.names.get((type_, key), key))
+        return subject
 
-    def _lookup(self, firing: _Firing) -> Any:
-        def lookup(alias: str, name: str) -> Any:
-            fact = firing.matched.get(alias)
+    def _justification(self, plan: _RulePlan, firing: _Firing) -> str:
+        # Same result as justify.fill (values are inserted literally, never parsed), without a regex pass per firing.
+        parts = plan.template
+        out = [parts[0]]
+        matched = firing.matched
+        for i in range(1, len(parts), 3):
+            alias, name = parts[i], parts[i + 1]
+            fact = matched.get(alias)
             if fact is None:
-                return None
-            if name == "name":
-                return self.names.get((fact["t"], str(fact.get("key"))), fact.get("key"))
-            return decode_value(fact["t"], name, fact.get(name))
+                value = None
+            elif name == "name":
+                value = self.names.get((fact["t"], str(fact.get("key"))), fact.get("key"))
+            else:
+                value = decode_value(fact["t"], name, fact.get(name))
+            out.append(display_value(value))
+            out.append(parts[i + 2])
+        return "".join(out)
 
-        return lookup
-
-    def _evidence(self, firing: _Firing) -> list[Evidence]:
-        rule = firing.compiled.rule
-        used = rule.fields_used()
+    def _evidence(self, plan: _RulePlan, firing: _Firing) -> list[Evidence]:
         items = []
         for alias, fact in firing.matched.items():
-            if fact["t"] == FINDING:
+            type_ = fact["t"]
+            if type_ == FINDING:
                 continue
-            fields = [f for f in used.get(alias, []) if f not in ("key", "name")]
-            values = {f: decode_value(fact["t"], f, fact.get(f)) for f in fields}
+            values = {f: decode_value(type_, f, fact.get(f)) for f in plan.evidence_fields.get(alias, ())}
             key = str(fact["key"])
-            items.append(Evidence(alias=alias, fact=fact["t"], key=key, name=self.names.get((fact["t"], key), key), values=values))
+            items.append(Evidence(alias=alias, fact=type_, key=key, name=self.names.get((type_, key), key), values=values))
         return items
 
     def _because(self, firing: _Firing) -> list[FindingNode]:
@@ -297,23 +358,26 @@ class _ReportBuilder:
         return nodes
 
     def _finding(self, key: tuple[str, str]) -> FindingNode:
-        if key not in self.findings:
+        node = self.findings.get(key)
+        if node is None:
             firing = self.finding_firings[key]
             rule = firing.compiled.rule
-            self.findings[key] = FindingNode(
+            plan = self.plans[rule.id]
+            node = self.findings[key] = FindingNode(
                 finding=rule.concludes,
                 rule=rule.id,
                 title=rule.title,
                 subject=self._subject(firing),
-                justification=fill(rule.justification, self._lookup(firing)),
-                evidence=self._evidence(firing),
+                justification=self._justification(plan, firing),
+                evidence=self._evidence(plan, firing),
                 because=self._because(firing),
-                source=Source(section=rule.section, quote=rule.quote),
+                source=plan.source,
             )
-        return self.findings[key]
+        return node
 
     def _recommendation(self, firing: _Firing) -> Recommendation:
         rule = firing.compiled.rule
+        plan = self.plans[rule.id]
         actors = sorted({str(firing.matched[ref.alias].get(ref.field)) for ref in rule.actors if firing.matched[ref.alias].get(ref.field)})
         return Recommendation(
             rule=rule.concludes,
@@ -321,9 +385,9 @@ class _ReportBuilder:
             actors=actors,
             addressees=list(rule.addressees),
             subject=self._subject(firing),
-            justification=fill(rule.justification, self._lookup(firing)),
-            evidence=self._evidence(firing),
+            justification=self._justification(plan, firing),
+            evidence=self._evidence(plan, firing),
             because=self._because(firing),
-            source=Source(section=rule.section, quote=rule.quote),
+            source=plan.source,
             pack=rule.pack,
         )

@@ -426,8 +426,13 @@ def _check_comparison(comparison: Comparison, aliases: dict[str, str], bad: Any)
     if isinstance(comparison.right, FieldRef):
         if op in ("in", "not in", "contains", "not contains"):
             bad("bad_operator", f"{comparison.text!r}: {op!r} compares with literal values, not another fact")
-        elif op not in ("==", "!=") and left.kind not in ("level", "number"):
-            bad("bad_operator", f"{comparison.text!r}: {op!r} needs ordered fields (levels or numbers)")
+        elif op not in ("==", "!=") and not (left.kind == "level" and specs[1].kind == "level"):
+            bad(
+                "unsupported_join",
+                f"{comparison.text!r}: {op!r} between two facts works only on levels "
+                "(durable_rules 2.0.28 crashes on comparison joins, upstream issue #381)",
+                "compare each field with a literal value instead",
+            )
         return
     if left.kind in ("code",) or left.name in ("key", "pair", "a", "b", "subject"):
         if not (left.name in ("finding", "subject_type")):
