@@ -187,6 +187,42 @@ def test_rich_layout_when_forced_and_no_color_honoured() -> None:
     assert max(len(re.sub(r"\x1b\[[0-9;]*m", "", line)) for line in plain.splitlines()) <= 100
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a Linux pseudo-terminal")
+@pytest.mark.parametrize(("no_color", "columns"), [(False, 70), (True, 120)])
+def test_in_a_real_terminal_rich_follows_its_width_and_no_color(no_color: bool, columns: int) -> None:
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    script = shutil.which("nea-policy") or str(Path(sys.executable).parent / "nea-policy")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR")}
+    env["TERM"] = "xterm-256color"
+    if no_color:
+        env["NO_COLOR"] = "1"
+    process = subprocess.Popen([script, "evaluate", RU_JP, "--actor", "RU"], stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert process.wait(timeout=60) == 0
+    out = b"".join(chunks).decode()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert "Recommendations to Russia (RU) ─" in text and "├── Why:" in text
+    assert max(len(line.rstrip("\r")) for line in text.splitlines()) == columns  # the rule line spans the terminal
+    assert bool(re.search(COLOUR, out)) is not no_color
+
+
 def test_rich_does_not_interpret_markup_in_facts() -> None:
     data = dict(HOSTILE, title="[bold red]not markup[/]")
     _, out, _ = run("evaluate", "-", "--color", "always", input=json.dumps(data), env={"NO_COLOR": "1"})
@@ -260,6 +296,23 @@ def test_check_reports_every_error_of_every_file(tmp_path: Path) -> None:
     assert f"{bad}:4:5: unknown_field" in err and f"{bad}:5:5: bad_value" in err
     assert f"{missing}: file_not_found" in err
     assert "2 of 3 file(s) have errors" in err
+
+
+def test_check_json_for_tools(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("countries:\n  - code: CN\n    name: China\n    labour_shortage: high\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", NK, str(bad), "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [(d["source"], d["ok"]) for d in data] == [(NK, True), (str(bad), False)]
+    assert data[1]["problems"] == [
+        {
+            "code": "unknown_field",
+            "message": "countries[0].labour_shortage: unknown field 'labour_shortage'",
+            "location": f"{bad}:4:5",
+            "hint": "did you mean 'labor_shortage'?",
+        }
+    ]
 
 
 def test_schema_facts_and_report() -> None:

@@ -242,30 +242,39 @@ def evaluate(
 @main.command()
 @click.argument("files", nargs=-1, required=True)
 @_max_bytes_option
-def check(files: tuple[str, ...], max_bytes: int | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format (json: a list with each file's problems, on standard output).")
+def check(files: tuple[str, ...], max_bytes: int | None, fmt: str) -> None:
     """Validate fact files without evaluating them: every error of every file at once.
 
     Prints one `ok` line per valid file; exits with 1 if any file has an error.
 
     \b
-    Example:
+    Examples:
       nea-policy check examples/*.yaml
+      nea-policy check my-scenario.yaml --format json
     """
     from .api import check_sources
 
     results = check_sources(list(files), **_limits(max_bytes))
-    for result in results:
-        if result.scenario is not None:
-            s = result.scenario
-            click.echo(
-                f"ok: {result.source} ({len(s.countries)} countries, {len(s.regions)} regions, {len(s.relations)} relations, "
-                f"{len(s.agreements)} agreements, {len(s.flows)} flows)"
-            )
-        for problem in result.problems:
-            click.echo(f"error: {problem}", err=True)
+    if fmt == "json":
+        import json
+        from dataclasses import asdict
+
+        click.echo(json.dumps([{"source": r.source, "ok": r.ok, "problems": [asdict(p) for p in r.problems]} for r in results], indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            if result.scenario is not None:
+                s = result.scenario
+                click.echo(
+                    f"ok: {result.source} ({len(s.countries)} countries, {len(s.regions)} regions, {len(s.relations)} relations, "
+                    f"{len(s.agreements)} agreements, {len(s.flows)} flows)"
+                )
+            for problem in result.problems:
+                click.echo(f"error: {problem}", err=True)
     bad = [r for r in results if not r.ok]
     if bad:
-        click.echo(f"{len(bad)} of {len(results)} file(s) have errors", err=True)
+        if fmt != "json":
+            click.echo(f"{len(bad)} of {len(results)} file(s) have errors", err=True)
         sys.exit(1)
 
 
@@ -402,13 +411,14 @@ def sweep(
           --vary flows.kp-to-cn.fear_of_exposure=low,high
       nea-policy sweep examples/northeast-asia.yaml --vary relations.JP-RU.cultural_gap=low,high --format csv
     """
-    from .sweep import DEFAULT_MAX_POINTS, default_jobs, grid_size, parse_vary, render_sweep_csv, render_sweep_markdown, render_sweep_text, sweep_file
+    from .sweep import DEFAULT_MAX_POINTS, default_jobs, grid_size, parse_vary, plan_jobs, render_sweep_csv, render_sweep_markdown, render_sweep_text, sweep_file
 
     vary = parse_vary(vary_items)
     size = grid_size(vary)
     limit = max_points or DEFAULT_MAX_POINTS
     workers = jobs or default_jobs()
-    click.echo(f"sweep: {size} grid points ({' x '.join(str(len(v)) for v in vary.values())}), up to {workers} process(es)", err=True)
+    processes = plan_jobs(size, workers)
+    click.echo(f"sweep: {size} grid points ({' x '.join(str(len(v)) for v in vary.values())}), {processes} process{'es' if processes > 1 else ''}", err=True)
     options: dict[str, Any] = {"jobs": workers, "max_points": limit}
     if sys.stderr.isatty() and size <= limit:
         from rich.progress import Progress

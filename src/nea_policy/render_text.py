@@ -139,12 +139,13 @@ def print_rich(report: Report, console: Console, *, show_findings: bool = True, 
                 for node in rec.because:
                     _rich_finding(rests, node, t)
             tree.add(Text.assemble(t(f"Source ({rec.source.section}): ", "bold"), t(f"“{rec.source.quote}”", "italic")))
-            console.print(Padding(tree, (0, 0, 1, 0)))
+            console.print(tree)
+            console.print()
     if show_findings and report.findings:
         console.rule(t("Findings", "bold magenta"), align="left")
         for finding in report.findings:
             console.print(Text.assemble(t("• "), t(finding.title, "bold"), " ", t(f"[{finding.finding}]", "dim"), t(f" — {finding.subject.name}")))
-            console.print(Padding(t(finding.justification), (0, 0, 0, 2)))
+            console.print(Padding(t(finding.justification), (0, 0, 0, 2), expand=False))
         console.print()
     console.print(t(f"Rules: {report.ruleset.version} ({report.ruleset.digest})", "dim"))
 
