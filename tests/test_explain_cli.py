@@ -49,7 +49,7 @@ def test_sweep_states_the_grid_and_prints_the_table() -> None:
         "sweep", NK, "--vary", "flows.kp-to-cn.legal_status=regular,unclear", "--vary", "flows.kp-to-cn.fear_of_exposure=low,high", "--jobs", "1"
     )
     assert code == 0
-    assert "4 grid points (2 x 2)" in err
+    assert "4 grid points (2 x 2), 1 process" in err
     rows = [l for l in out.splitlines() if l.startswith(("regular", "unclear"))]
     assert len(rows) == 4
 
