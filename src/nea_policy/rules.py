@@ -375,7 +375,7 @@ def _validate_rule(spec: RuleSpec, where: str, file: str, line: int, pack: str, 
         elif name not in FACT_TYPES[aliases[alias]].fields and name != "name":
             bad("template_field", f"justification names {{{alias}.{name}}} but a {aliases[alias]} has no field {name!r}")
     if not spec.source.quote.strip():
-        bad("missing_quote", "the source quote is empty")
+        bad("missing_quote", "the source quote is empty", "quote the article verbatim under source.quote")
     if len(collector.problems) > before:
         return None
     return Rule(
