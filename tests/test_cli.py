@@ -491,3 +491,47 @@ def test_installed_console_script_runs_in_a_subprocess() -> None:
     failed = subprocess.run([script, "check", "no-such-file.yaml"], capture_output=True, text=True, timeout=60)
     assert failed.returncode == 1
     assert failed.stderr.startswith("error: no-such-file.yaml: file_not_found") and "Traceback" not in failed.stderr
+
+
+def _unbalanced_tags(page: str) -> list[str]:
+    """Tags of an HTML page that are not closed in order (void elements aside)."""
+    from html.parser import HTMLParser
+
+    void = {"meta", "br", "hr", "img", "link", "input"}
+    problems: list[str] = []
+    stack: list[str] = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag not in void:
+                stack.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            if not stack or stack[-1] != tag:
+                problems.append(f"</{tag}> closes {stack[-1] if stack else 'nothing'}")
+            else:
+                stack.pop()
+
+    Parser().feed(page)
+    return problems + [f"<{tag}> never closed" for tag in stack]
+
+
+@pytest.mark.parametrize("source", [str(EXAMPLES / "northeast-asia.yaml"), "-"])
+def test_html_is_well_formed(source: str) -> None:
+    code, page, _ = run("evaluate", source, "--format", "html", input=json.dumps(HOSTILE))
+    assert code == 0
+    assert _unbalanced_tags(page) == []
+
+
+def test_an_unexpected_failure_is_one_line_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nea_policy import api
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(api, "evaluate_sources", broken)
+    result = CliRunner().invoke(main, ["evaluate", NK])
+    assert result.exit_code == 1
+    assert result.stderr == "error: unexpected RuntimeError: simulated bug (rerun with --debug for the traceback, and report it)\n"
+    result = CliRunner().invoke(main, ["--debug", "evaluate", NK])
+    assert isinstance(result.exception, RuntimeError)
