@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ NK_VARY = ["flows.kp-to-cn.legal_status=regular,irregular,unclear,mixed", "flows
 def isolated(engine: Engine, path: Path, values: dict[str, Any]) -> dict[str, list[str]]:
     """What a fresh evaluation of the grid point's scenario recommends: id -> sorted subjects."""
     data = load_scenario(path).model_dump(mode="json", exclude_none=True)
-    text = {p: (str(v).lower() if isinstance(v, bool) else v) for p, v in values.items()}
+    text = {p: (v if isinstance(v, str) else json.dumps(v)) for p, v in values.items()}
     report = engine.evaluate(apply_assignments(data, [parse_assignment(f"{p}={v}") for p, v in text.items()]))
     holds: dict[str, list[str]] = {}
     for rec in report.recommendations:
@@ -114,3 +115,14 @@ def test_renderings(engine: Engine) -> None:
     assert unclear.split(",")[column] == "kp-to-cn"
     assert "| `flows.kp-to-cn.legal_status` |" in render_sweep_markdown(result)
     assert SweepResult.model_validate_json(result.to_json()) == result
+
+
+def test_linking_fields_are_validated_as_whole_scenarios(engine: Engine) -> None:
+    """Unsetting a flow's region unhooks the region's findings; a region in another country is refused before anything runs."""
+    path = EXAMPLES / "chinese-in-the-russian-far-east.yaml"
+    result = sweep(engine, load_scenario(path), parse_vary(["flows.cn-to-russian-far-east.destination_region=russian-far-east,null"]))
+    assert_every_point_isolated(engine, path, result)
+    assert [bool(p.holds.get("invest-in-host-region-economy")) for p in result.points] == [True, False]
+    with pytest.raises(NeaPolicyError) as caught:
+        sweep(engine, load_scenario(path), parse_vary(["flows.cn-to-russian-far-east.destination=CN,RU"]))
+    assert caught.value.code == "same_origin_and_destination"
