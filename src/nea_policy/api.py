@@ -9,12 +9,11 @@ from typing import IO, TYPE_CHECKING, Any
 from .documents import DEFAULT_MAX_BYTES, Document, decode_bytes, load_document, parse_document
 from .errors import InputError, NeaPolicyError, Problem
 from .facts import Scenario, scenario_from_document
+from .report import Report
 
 if TYPE_CHECKING:
     from .compare import Comparison
     from .engine import Engine
-
-from .report import Report
 
 STDIN = "-"
 
