@@ -140,9 +140,12 @@ def count_field(name: str) -> str:
     return f"{name}__count"
 
 
+_LEVEL_RANK: dict[Level, int] = {level: level.rank for level in Level}
+
+
 def _encode_value(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, Level):
-        return value.rank
+        return _LEVEL_RANK[value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, list):
@@ -150,19 +153,27 @@ def _encode_value(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
+def _encoded_fields(type_name: str) -> tuple[tuple[str, FieldSpec, str | None], ...]:
+    return tuple(
+        (name, spec, count_field(name) if spec.is_list else None) for name, spec in FACT_TYPES[type_name].fields.items() if not spec.derived
+    )
+
+
+# Encoding runs once per evaluation over every fact: the field list of each type is worked out once.
+_ENCODED_FIELDS: dict[str, tuple[tuple[str, FieldSpec, str | None], ...]] = {name: _encoded_fields(name) for name in FACT_TYPES}
+
+
 def _encode_model(type_name: str, model: BaseModel, key: str, extra: dict[str, Any]) -> dict[str, Any]:
-    spec = FACT_TYPES[type_name].fields
     fact: dict[str, Any] = {"id": f"{type_name}:{key}", "t": type_name, "key": key}
-    for name in spec:
-        if spec[name].derived or not hasattr(model, name):
-            continue
-        value = getattr(model, name)
+    values = model.__dict__
+    for name, spec, count in _ENCODED_FIELDS[type_name]:
+        value = values.get(name)
         if value is None:
             # Absent, not false: a condition on a missing field does not match.
             continue
-        fact[name] = _encode_value(spec[name], value)
-        if spec[name].is_list:
-            fact[count_field(name)] = len(value)
+        fact[name] = _encode_value(spec, value)
+        if count is not None:
+            fact[count] = len(value)
     fact.update(extra)
     return fact
 
@@ -204,9 +215,19 @@ def describe_fact(fact: dict[str, Any]) -> str:
     return f"{fact.get('t')} {fact.get('key', fact.get('subject', '?'))}"
 
 
+def _level_fields(type_name: str) -> frozenset[str]:
+    return frozenset(name for name, spec in FACT_TYPES[type_name].fields.items() if spec.kind == "level")
+
+
+# Report building decodes every value it shows; a set lookup per value instead of a FieldSpec search.
+_LEVEL_FIELDS: dict[str, frozenset[str]] = {name: _level_fields(name) for name in FACT_TYPES}
+
+
 def decode_value(type_name: str, field: str, value: Any) -> Any:
     """Turn an engine value back into what the fact file said (level ranks back to names)."""
-    spec = FACT_TYPES.get(type_name, FACT_TYPES["flow"]).fields.get(field)
-    if spec is not None and spec.kind == "level" and isinstance(value, int) and not isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    levels = _LEVEL_FIELDS.get(type_name)
+    if field in (levels if levels is not None else _LEVEL_FIELDS["flow"]):
         return LEVEL_ORDER[value] if 0 <= value < len(LEVEL_ORDER) else value
     return value
