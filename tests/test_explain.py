@@ -141,3 +141,8 @@ def test_renderings(engine: Engine) -> None:
     proof = render_explanation_text(engine.explain(NK, "identify-refugees"))
     assert "Legal-status limbo" in proof and "Source (North Korean Migration to China)" in proof
     assert type(why).model_validate_json(why.to_json()).to_json() == why.to_json()
+
+
+def test_a_pair_subject_in_either_order(engine: Engine) -> None:
+    assert engine.explain(RUSSIANS, "citizen-exchanges", "RU-JP").holds
+    assert engine.explain(RUSSIANS, "citizen-exchanges", "JP-RU").holds

@@ -11,6 +11,7 @@ deterministic as long as the time limit is not what stops it (the result says wh
 from __future__ import annotations
 
 import itertools
+import re
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .conditions import AnyOf, Comparison, Condition
 from .errors import NeaPolicyError, RuleError
 from .fact_types import FACT_TYPES, FINDING, encode_scenario
-from .facts import LEVEL_ORDER, Scenario
+from .facts import LEVEL_ORDER, Scenario, pair_key
 from .matcher import FAILED, HELD, Candidate, ConditionResult, candidates, evaluate_condition
 from .report import Report
 from .rules import Rule
@@ -157,6 +158,13 @@ class Situation:
 
 def _binding_text(candidate: Candidate) -> str:
     return " ".join(f"{a}={b.key}" for a, b in candidate.binding.items())
+
+
+def normalize_subject(subject: str | None) -> str | None:
+    """A subject as the engine keys it: a pair of country codes in alphabetical order (RU-JP -> JP-RU)."""
+    if subject is not None and re.fullmatch(r"[A-Z]{2}-[A-Z]{2}", subject):
+        return pair_key(*subject.split("-"))
+    return subject
 
 
 def resolve_target(engine: Engine, rule_id: str) -> tuple[str, str]:
@@ -497,6 +505,7 @@ def _holds_after(situation: Situation, bundle: Bundle, conclusion: str, subject:
 def search(situation: Situation, conclusion: str, subject: str | None, goal: Literal["fire", "stop"], limits: Limits | None = None) -> Counterfactuals:
     """Verified change sets that make the conclusion fire (goal fire) or stop (goal stop) for the subject."""
     limits = limits or Limits()
+    subject = normalize_subject(subject)
     started = time.monotonic()
     finder = _Search(situation, limits)
     holding = situation.holding(conclusion)
@@ -570,4 +579,4 @@ def _why_none(situation: Situation, conclusion: str, subject: str | None, goal: 
     return "no change set within the bound (candidates, depth) of the search"
 
 
-__all__ = ["ChangeSet", "Counterfactuals", "FactChange", "Limits", "Situation", "apply_changes", "command_line", "format_value", "resolve_target", "search"]
+__all__ = ["ChangeSet", "Counterfactuals", "FactChange", "Limits", "Situation", "apply_changes", "command_line", "format_value", "normalize_subject", "resolve_target", "search"]

@@ -118,9 +118,10 @@ class Engine:
         self, scenario: Scenario | dict[str, Any] | str | Path, rule_id: str, subject: str | None = None, *, goal: str | None = None, limits: Limits | None = None
     ) -> Counterfactuals:
         """Smallest verified change sets that make the conclusion fire (or, when it holds, stop); goal 'fire' or 'stop'."""
-        from .counterfactuals import Situation, resolve_target, search
+        from .counterfactuals import Situation, normalize_subject, resolve_target, search
 
         conclusion, _ = resolve_target(self, rule_id)
+        subject = normalize_subject(subject)
         situation = Situation.of(self, load_scenario(scenario), _file_of(scenario))
         if goal is None:
             holding = situation.holding(conclusion)

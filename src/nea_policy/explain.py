@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .counterfactuals import Counterfactuals, Limits, Situation, format_value, resolve_target, search
+from .counterfactuals import Counterfactuals, Limits, Situation, format_value, normalize_subject, resolve_target, search
 from .justify import display_value
 from .matcher import FAILED, HELD, MISSING, BoundFact, Candidate, ConditionResult
 from .report import FindingNode, Recommendation
@@ -82,7 +82,7 @@ WhyNot.model_rebuild()
 
 def why_not(situation: Situation, conclusion: str, kind: str, subject: str | None = None, *, depth: int = 3, shown: int = SHOWN) -> WhyNot:
     """Per candidate binding of the rules concluding it, which conditions held, failed or are missing; closest first."""
-    return _why_not(situation, conclusion, kind, subject, depth, shown, frozenset())
+    return _why_not(situation, conclusion, kind, normalize_subject(subject), depth, shown, frozenset())
 
 
 def _why_not(situation: Situation, conclusion: str, kind: str, subject: str | None, depth: int, shown: int, seen: frozenset[tuple[str, str]]) -> WhyNot:
@@ -130,6 +130,7 @@ def explain(
 ) -> Explanation:
     """Proof tree when the conclusion holds (and what would stop it), why-not and what would make it fire otherwise."""
     conclusion, kind = resolve_target(engine, rule_id)
+    subject = normalize_subject(subject)
     situation = Situation.of(engine, scenario, file)
     holding = situation.holding(conclusion)
     holds = (subject in holding) if subject is not None else bool(holding)
