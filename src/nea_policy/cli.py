@@ -547,7 +547,7 @@ def test_command(
     Examples:
       nea-policy test
       nea-policy test --coverage --min-coverage 100
-      nea-policy test examples/packs/trafficking-protocol/tests --extra-rules examples/packs/trafficking-protocol
+      nea-policy test examples/packs/trafficking-protocol
     """
     from .testing import render_results, run_tests
 
