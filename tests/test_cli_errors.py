@@ -183,8 +183,12 @@ def test_what_if_bad_paths_all_reported_with_suggestions() -> None:
 
 
 def test_what_if_value_not_allowed() -> None:
-    err = fails("what-if", NK, "--set", "flows.kp-to-cn.legal_status=legalish")
-    assert "flows[0].legal_status: 'legalish' is not allowed; allowed: 'regular', 'irregular', 'unclear' or 'mixed'" in err
+    err = fails("what-if", NK, "--set", "flows.kp-to-cn.legal_status=legalish", "--set", "relations.KP-CN.proximity=maybe")
+    assert (
+        "error: --set flows.kp-to-cn.legal_status=legalish: bad_value: flows[0].legal_status: 'legalish' is not allowed; "
+        "allowed: 'regular', 'irregular', 'unclear' or 'mixed'"
+    ) in err
+    assert "error: --set relations.KP-CN.proximity=maybe: wrong_type: relations[0].proximity:" in err and "(given: 'maybe')" in err
 
 
 def test_what_if_unknown_relation_pair_lists_the_pairs() -> None:

@@ -11,7 +11,7 @@ import yaml
 
 from .compare import COLLECTIONS, Comparison, compare_scenarios
 from .documents import Document
-from .errors import InputError, Problem
+from .errors import InputError, Problem, ScenarioError
 from .facts import Agreement, Country, Flow, Region, Relation, Scenario, pair_key, scenario_from_document
 
 if TYPE_CHECKING:
@@ -60,6 +60,18 @@ def apply_assignments(data: dict[str, Any], assignments: list[Assignment]) -> di
     if problems:
         raise InputError(problems)
     return result
+
+
+def field_path(a: Assignment, data: dict[str, Any]) -> str:
+    """Where an applicable assignment lands, in the notation of validation messages: `flows[0].legal_status`."""
+    head, rest = a.path[0], a.path[1:]
+    if not rest:
+        return head
+    index = _find_entry(head, data.get(head) or [], rest[0], a)
+    out = f"{head}[{index}]"
+    for step in rest[1:]:
+        out += f"[{step}]" if step.isdigit() else f".{step}"
+    return out
 
 
 def _apply(data: dict[str, Any], a: Assignment) -> None:
@@ -155,6 +167,13 @@ def _bad(a: Assignment, message: str, hint: str) -> InputError:
     return InputError([Problem("bad_set_path", f"{a.text!r}: {message}", "--set", hint)])
 
 
+def _blame(problem: Problem, landing: dict[str, str]) -> Problem:
+    for path, text in landing.items():
+        if problem.message.startswith((f"{path}:", f"{path}[", f"{path}.")):
+            return Problem(problem.code, problem.message, f"--set {text}", problem.hint)
+    return problem
+
+
 def what_if(document: Document, assignments: list[str], engine: Engine) -> tuple[Scenario, Scenario, Comparison]:
     """The scenario of a parsed fact file, the same with the assignments applied, and their comparison."""
     base = scenario_from_document(document)
@@ -171,7 +190,12 @@ def what_if(document: Document, assignments: list[str], engine: Engine) -> tuple
         problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data))
+    try:
+        variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data))
+    except ScenarioError as exc:
+        # Point at the --set that made the value, not at a line of the file that never held it.
+        landing = {field_path(a, document.data): a.text for a in parsed}
+        raise ScenarioError([_blame(p, landing) for p in exc.problems]) from None
     comparison = compare_scenarios(base, variant, engine)
     if variant.title == base.title:
         comparison = comparison.model_copy(update={"variant": f"what if {', '.join(assignments)}"})
