@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 # The engine's return codes of a batch assert: 0 all handled, 1 some fact matched no rule (harmless here).
 _HANDLED, _UNMATCHED, _DUPLICATE = 0, 1, 2
 
+# durable_rules finds a session's facts by a 32-bit FNV-1a hash of their id and compares nothing else: two
+# facts whose ids collide are "the same fact" (readable ids like 'flow:bqeacx' and 'flow:pukvlgvgj' do). The
+# engine numbers its facts instead: the decimal strings 0 .. _FACT_IDS-1 have pairwise different hashes, none
+# equal to that of a session's own state fact ('sid-s1' .. 'sid-s100000'); checked exhaustively, and again by
+# tests/test_isolation.py.
+_FACT_IDS = 797_186
+
 
 def _file_of(scenario: Any) -> str:
     """The fact file a scenario came from, for ready-to-run command lines ('FILE' when it came from memory)."""
@@ -59,6 +66,17 @@ class _Run:
     asserted: list[dict[str, Any]] = field(default_factory=list)
     markers: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
+    ids: Any = field(default_factory=itertools.count)
+
+    def new_id(self) -> str:
+        """A fact id whose durable_rules hash no other fact of this evaluation shares (see _FACT_IDS)."""
+        number = next(self.ids)
+        if number >= _FACT_IDS:
+            raise EvaluationError(
+                f"the scenario needs more than {_FACT_IDS:,} engine facts (facts and findings); split it into smaller scenarios",
+                code="too_many_facts",
+            )
+        return str(number)
 
 
 class Engine:
@@ -138,17 +156,18 @@ class Engine:
 
     def _fire(self, facts: list[dict[str, Any]]) -> list[_Firing]:
         run = _Run(sid=self._sid)
-        for fact in facts:
-            fact["sid"] = run.sid
         self._run = run
         handle = self._durable._handle
         failed = True
         try:
+            for fact in facts:
+                fact["id"] = run.new_id()
+                fact["sid"] = run.sid
             if facts:
                 run.asserted.extend(facts)
                 self._assert(durable_rules_engine.assert_facts, handle, facts)
             for stratum in self.compiled.strata:
-                marker = {"id": f"{STRATUM_TYPE}:{stratum}", "t": STRATUM_TYPE, "level": stratum, "sid": run.sid}
+                marker = {"id": run.new_id(), "t": STRATUM_TYPE, "level": stratum, "sid": run.sid}
                 run.markers.append(marker)
                 self._assert(durable_rules_engine.assert_fact, handle, marker)
             if run.errors:
@@ -214,7 +233,7 @@ class Engine:
                     if key not in run.asserted_findings:
                         run.asserted_findings.add(key)
                         finding = {
-                            "id": f"finding:{key[0]}:{key[1]}",
+                            "id": run.new_id(),
                             "t": FINDING,
                             "finding": key[0],
                             "subject": key[1],
