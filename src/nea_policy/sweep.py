@@ -128,9 +128,12 @@ class _Grid:
         # Check every path and value once, with what-if's messages, before anything runs.
         problems: list[Problem] = []
         for path, values in vary.items():
+            head = path.split(".")[0]
+            # Only the part the path names is copied; what-if's checks and messages are the same.
+            probe = {head: self.data[head]} if head in _MODELS and head in self.data else self.data
             for value in values:
                 try:
-                    apply_assignments(self.data, [parse_assignment(f"{path}={_text(value)}")])
+                    apply_assignments(probe, [parse_assignment(f"{path}={_text(value)}")])
                 except InputError as exc:
                     problems.extend(exc.problems)
         if problems:
@@ -212,7 +215,11 @@ def _text(value: Any) -> str:
 
 
 class _Session:
-    """One live durable_rules session walked from grid point to grid point (see the module docstring)."""
+    """One live durable_rules session walked from grid point to grid point (see the module docstring).
+
+    Facts are known here by their scenario id (`flow:kp-to-cn`) and in durable_rules by the id the engine issues
+    (`_Run.new_id`: ids whose 32-bit hashes cannot collide); a fact keeps its engine id through its versions.
+    """
 
     def __init__(self, engine: Engine) -> None:
         from .engine import _Run
@@ -222,12 +229,26 @@ class _Session:
         # session per ruleset at a time (sessions are found by a 32-bit hash of the sid).
         self.shared = getattr(engine, "_sid", None) is not None
         self.run = _Run(sid=engine._sid if self.shared else f"sweep{next(engine._sids)}")
-        self.facts: dict[str, dict[str, Any]] = {}
-        self.findings: dict[tuple[str, str], dict[str, Any]] = {}
+        self.engine_ids: dict[str, str] = {}
+        self.versions: dict[str, dict[str, Any]] = {}  # scenario id -> the fact as the grid gave it
+        self.facts: dict[str, dict[str, Any]] = {}  # scenario id -> the fact as asserted
+        self.findings: dict[tuple[str, str], dict[str, Any]] = {}  # the finding facts the actions asserted
         self.handle = engine._durable._handle
-        self.markers = [{"id": f"{STRATUM_TYPE}:{s}", "t": STRATUM_TYPE, "level": s, "sid": self.run.sid} for s in engine.compiled.strata]
+        self.markers = [
+            {"id": self._engine_id(f"{STRATUM_TYPE}:{s}"), "t": STRATUM_TYPE, "level": s, "sid": self.run.sid} for s in engine.compiled.strata
+        ]
         self.gated = {c.name for c in engine.compiled.rules if c.rule.absences}
+        self.meta: list[_Meta] = []
         self.started = False
+
+    def _engine_id(self, scenario_id: str) -> str:
+        if scenario_id not in self.engine_ids:
+            new_id = getattr(self.run, "new_id", None)
+            self.engine_ids[scenario_id] = new_id() if new_id is not None else scenario_id
+        return self.engine_ids[scenario_id]
+
+    def _asserted(self, fact: dict[str, Any]) -> dict[str, Any]:
+        return {**fact, "id": self._engine_id(fact["id"]), "sid": self.run.sid}
 
     def __enter__(self) -> _Session:
         self.engine._lock.acquire()
@@ -249,6 +270,7 @@ class _Session:
         """
         if not self.started:
             return
+        self._sync_findings()
         for fact in [*reversed(self.markers), *self.findings.values(), *self.facts.values()]:
             try:
                 durable_rules_engine.retract_fact(self.handle, json.dumps(fact, ensure_ascii=False))
@@ -280,21 +302,21 @@ class _Session:
 
     def _start(self, facts: list[dict[str, Any]]) -> None:
         self.started = True
-        batch = [{**f, "sid": self.run.sid} for f in facts]
-        self.facts = {f["id"]: f for f in batch}
-        if batch:
-            self._call(durable_rules_engine.assert_facts, batch)
+        self.versions = {f["id"]: f for f in facts}
+        self.facts = {f["id"]: self._asserted(f) for f in facts}
+        if self.facts:
+            self._call(durable_rules_engine.assert_facts, list(self.facts.values()))
         for marker in self.markers:
             self._call(durable_rules_engine.assert_fact, marker)
 
     def _change(self, facts: list[dict[str, Any]]) -> None:
-        new = {f["id"]: {**f, "sid": self.run.sid} for f in facts}
-        changed = [i for i, f in new.items() if self.facts.get(i) != f] + [i for i in self.facts if i not in new]
+        new = {f["id"]: f for f in facts}
+        changed = [i for i, f in new.items() if self.versions.get(i) != f] + [i for i in self.versions if i not in new]
         if not changed:
             return
         for marker in reversed(self.markers):
             self._call(durable_rules_engine.retract_fact, marker)
-        dropped_ids = set(changed) | {m["id"] for m in self.markers}
+        dropped_ids = {self._engine_id(i) for i in changed} | {m["id"] for m in self.markers}
         retracted = self._drop(dropped_ids)
         for key in retracted:
             self._call(durable_rules_engine.retract_fact, self.findings.pop(key))
@@ -302,31 +324,43 @@ class _Session:
         for fact_id in changed:
             if fact_id in self.facts:
                 self._call(durable_rules_engine.retract_fact, self.facts.pop(fact_id))
+                del self.versions[fact_id]
         for fact_id in changed:
             if fact_id in new:
-                self.facts[fact_id] = new[fact_id]
-                self._call(durable_rules_engine.assert_fact, new[fact_id])
+                self.versions[fact_id] = new[fact_id]
+                self.facts[fact_id] = self._asserted(new[fact_id])
+                self._call(durable_rules_engine.assert_fact, self.facts[fact_id])
         for marker in self.markers:
             self._call(durable_rules_engine.assert_fact, marker)
 
+    def _sync_findings(self) -> None:
+        """Take over the finding facts the actions asserted (exactly as asserted: retracting needs the same fact)."""
+        for finding in self.run.findings:
+            self.findings[(finding["finding"], finding["subject"])] = finding
+        self.run.findings.clear()
+
+    def _sync(self) -> None:
+        """Index the firings made since the last step: the fact ids each matched, what it concludes about, gated or not."""
+        self._sync_findings()
+        for firing in self.run.firings[len(self.meta) :]:
+            ids = frozenset(str(f.get("id")) for f in firing.matched.values())
+            self.meta.append(_Meta(firing, ids, self._finding_key(firing), firing.compiled.rule.kind, firing.compiled.name in self.gated))
+
     def _drop(self, dropped_ids: set[str]) -> list[tuple[str, str]]:
         """Drop the firings that rest on dropped facts (gated firings too); the findings left without support, in order."""
+        self._sync()
         retracted: list[tuple[str, str]] = []
-        firings = self.run.firings
+        live = self.meta
         while True:
-            keep: list[_Firing] = []
-            for firing in firings:
-                if firing.compiled.name in self.gated or any(f.get("id") in dropped_ids for f in firing.matched.values()):
-                    continue
-                keep.append(firing)
-            supported = {self._finding_key(f) for f in keep if f.compiled.rule.kind == "finding"}
-            lost = [k for k in self.run.asserted_findings if k not in supported and k not in retracted]
-            firings = keep
+            live = [m for m in live if not m.gated and not (m.ids & dropped_ids)]
+            supported = {m.key for m in live if m.kind == "finding"}
+            lost = sorted(k for k in self.run.asserted_findings if k not in supported and k not in retracted)
             if not lost:
                 break
-            retracted += sorted(lost)
-            dropped_ids |= {f"finding:{k[0]}:{k[1]}" for k in lost}
-        self.run.firings = firings
+            retracted += lost
+            dropped_ids |= {str(self.findings[k]["id"]) for k in lost}
+        self.meta = live
+        self.run.firings = [m.firing for m in live]
         return retracted
 
     def _finding_key(self, firing: _Firing) -> tuple[str, str]:
@@ -334,23 +368,18 @@ class _Session:
         return (firing.compiled.rule.concludes, str(subject["key"] if subject["t"] != FINDING else subject["subject"]))
 
     def holding(self) -> set[tuple[str, str]]:
-        """(recommendation id, subject) pairs of the live firings; also records the finding facts now in the session."""
-        found: set[tuple[str, str]] = set()
-        for firing in self.run.firings:
-            rule = firing.compiled.rule
-            if rule.kind == "recommendation":
-                found.add(self._finding_key(firing))
-            elif (key := self._finding_key(firing)) in self.run.asserted_findings and key not in self.findings:
-                subject = firing.matched[rule.subject]
-                self.findings[key] = {
-                    "id": f"finding:{key[0]}:{key[1]}",
-                    "t": FINDING,
-                    "finding": key[0],
-                    "subject": key[1],
-                    "subject_type": subject["t"],
-                    "sid": self.run.sid,
-                }
-        return found
+        """(recommendation id, subject) pairs of the live firings."""
+        self._sync()
+        return {meta.key for meta in self.meta if meta.kind == "recommendation"}
+
+
+@dataclass(frozen=True)
+class _Meta:
+    firing: _Firing
+    ids: frozenset[str]
+    key: tuple[str, str]
+    kind: str
+    gated: bool
 
 
 def _run_points(engine: Engine, planner: _Grid, points: list[tuple[Any, ...]], progress: Callable[[int], None] | None = None) -> list[set[tuple[str, str]]]:
