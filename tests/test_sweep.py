@@ -126,3 +126,18 @@ def test_linking_fields_are_validated_as_whole_scenarios(engine: Engine) -> None
     with pytest.raises(NeaPolicyError) as caught:
         sweep(engine, load_scenario(path), parse_vary(["flows.cn-to-russian-far-east.destination=CN,RU"]))
     assert caught.value.code == "same_origin_and_destination"
+
+
+def test_an_agreement_that_comes_and_goes_gates_the_absent_rules(engine: Engine, tmp_path: Path) -> None:
+    """bilateral-labor-migration-regime needs no labor migration regime: switching an agreement's kind back and forth."""
+    import yaml
+
+    data = yaml.safe_load((EXAMPLES / "chinese-labor-migrants-in-japan-and-korea.yaml").read_text(encoding="utf-8"))
+    data["agreements"] = [{"id": "cn-jp-deal", "between": ["CN", "JP"], "kind": "trade-agreement"}]
+    path = tmp_path / "with-agreement.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    vary = parse_vary(["agreements.cn-jp-deal.kind=trade-agreement,labor-migration-regime,trade-agreement", "countries.JP.labor_shortage=low,high"])
+    result = sweep(engine, load_scenario(path), vary)
+    assert_every_point_isolated(engine, path, result)
+    subjects = [tuple(p.holds.get("bilateral-labor-migration-regime", [])) for p in result.points]
+    assert len(set(subjects)) > 1
