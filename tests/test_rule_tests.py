@@ -179,7 +179,8 @@ cases:
     assert "- expected recommendation fair-media-coverage about ru-to-jp to RU" in text
     assert "+ actual: fair-media-coverage about ru-to-jp to JP" in text
     assert "- expected no finding cultural-friction" in text
-    assert "because: A wide cultural gap (high) and unfavorable stereotypes (high) of Russians in Japan" in text
+    (friction,) = [f for f in Engine().evaluate(tmp_path / "base.yaml").findings if f.finding == "cultural-friction"]
+    assert f"because: {friction.justification}" in text and "Russians in Japan" in friction.justification
     assert "rule: cultural-friction (" in text
 
 
