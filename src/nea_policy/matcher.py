@@ -118,8 +118,8 @@ class Candidate(_Model):
 
     @property
     def distance(self) -> tuple[int, int]:
-        """Sort key, closest first: conditions that do not hold, then those failed outright."""
-        return (self.failed + self.missing, self.failed)
+        """Sort key, closest first: fewest failed conditions, then fewest missing ones."""
+        return (self.failed, self.missing)
 
 
 ConditionResult.model_rebuild()
