@@ -273,13 +273,17 @@ def test_pytest_collects_rule_test_files_with_the_same_failure_text(tmp_path: Pa
         "scenario: base.yaml\ncases:\n  - name: passes\n    expect: {must_find: [cultural-friction]}\n"
         "  - name: fails\n    expect: {must_recommend: [citizen-exchanges]}\n",
     )
+    _write(tmp_path / "broken.rules-test.yaml", "cases:\n  - name: nothing\n    scenario: base.yaml\n    expect: {}\n")
+    _write(tmp_path / "not-a-rule-test.yaml", "cases: 1\n")
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors", "--rootdir", str(tmp_path), str(tmp_path)],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )
-    assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
+    assert "1 failed, 1 passed, 1 error" in run.stdout, run.stdout + run.stderr
     assert "- expected recommendation citizen-exchanges" in run.stdout
     assert "p.rules-test.yaml:5: case 'fails' failed" in run.stdout
+    assert "broken.rules-test.yaml:2: empty_case: case 'nothing' expects nothing, so it cannot fail" in run.stdout
+    assert "Traceback" not in run.stdout
 
 
 def test_pytest_collects_the_bundled_rule_tests_once() -> None:

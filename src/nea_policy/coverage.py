@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from .fact_types import encode_scenario
 from .facts import Scenario
@@ -82,6 +82,7 @@ class CoverageResult(BaseModel):
 
     rules: list[RuleCoverage]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def fired_share(self) -> float:
         """Share of rules that fired at least once, in percent."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from .documents import Document, load_document
 from .coverage import CoverageResult
@@ -232,6 +232,7 @@ class SuiteResult(BaseModel):
     coverage: CoverageResult | None = None
     min_coverage: float | None = Field(None, description="the share of rules (percent) that must fire, when required")
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def coverage_shortfall(self) -> str | None:
         """Why coverage is below the required share, or None when it is enough (or not required)."""
@@ -242,6 +243,7 @@ class SuiteResult(BaseModel):
             return None
         return f"{share:.1f}% of the rules fired, below the required {self.min_coverage:g}%; never fired: {', '.join(self.coverage.never_fired)}"
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def passed(self) -> int:
         """How many cases passed."""
@@ -252,6 +254,7 @@ class SuiteResult(BaseModel):
         """The cases that failed."""
         return [c for c in self.cases if not c.passed]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def ok(self) -> bool:
         """Whether every case passed (there was at least one) and coverage is what was required."""
