@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from nea_policy.cli import main
@@ -62,3 +63,22 @@ def test_sweep_csv_json_and_limit() -> None:
     assert code == 0 and len(json.loads(out)["points"]) == 3
     code, _, err = run("sweep", NK, *vary, "--max", "2")
     assert code == 1 and "grid_too_large" in err and "--max" in err
+
+
+def test_readme_shows_real_explain_and_sweep_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's explain and sweep examples are what the commands print (sweep's first line is its stderr)."""
+    import re
+    import shlex
+
+    monkeypatch.chdir(EXAMPLES.parent)
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    seen = 0
+    for block in re.findall(r"```text\n(.*?)```", readme, flags=re.S):
+        match = re.match(r"\$ (nea-policy (explain|sweep) .*)\n", block)
+        if not match:
+            continue
+        result = CliRunner().invoke(main, shlex.split(match.group(1))[1:], env={"COLUMNS": None})
+        assert result.exit_code == 0, result.output
+        assert result.stderr + result.stdout == block[match.end() :], match.group(1)
+        seen += 1
+    assert seen == 2
