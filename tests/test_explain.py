@@ -146,3 +146,15 @@ def test_renderings(engine: Engine) -> None:
 def test_a_pair_subject_in_either_order(engine: Engine) -> None:
     assert engine.explain(RUSSIANS, "citizen-exchanges", "RU-JP").holds
     assert engine.explain(RUSSIANS, "citizen-exchanges", "JP-RU").holds
+
+
+def test_an_existing_agreement_blocks_and_changing_it_is_proposed(engine: Engine) -> None:
+    data = load_scenario(EXAMPLES / "chinese-labor-migrants-in-japan-and-korea.yaml").model_dump(mode="json", exclude_none=True)
+    data["agreements"] = [{"id": "cn-jp-regime", "between": ["JP", "CN"], "kind": "labor-migration-regime"}]
+    explanation = engine.explain(data, "bilateral-labor-migration-regime", "cn-labor-to-jp")
+    assert not explanation.holds and explanation.why_not is not None
+    absent = next(r for r in explanation.why_not.candidates[0].results if r.kind == "absent")
+    assert absent.outcome == FAILED and absent.blocking == ["cn-jp-regime"]
+    best = explanation.changes.change_sets[0]
+    assert [c.path for c in best.changes] == ["agreements.cn-jp-regime.kind"] and best.changes[0].new != "labor-migration-regime"
+    assert best.command.startswith("nea-policy what-if FILE --set agreements.cn-jp-regime.kind=")

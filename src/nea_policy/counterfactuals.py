@@ -25,7 +25,7 @@ from .fact_types import FACT_TYPES, FINDING, encode_scenario
 from .facts import LEVEL_ORDER, Scenario, pair_key
 from .matcher import FAILED, HELD, Candidate, ConditionResult, candidates, evaluate_condition
 from .report import Report
-from .rules import Rule
+from .rules import Absence, Rule
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -383,15 +383,18 @@ class _Search:
             return []
         conditions = {c.text if isinstance(c, Comparison) else str(c): c for c in rule.conditions}
         parts: list[list[Bundle]] = []
+        # The matcher reports the absent: blocks last, in the rule's order.
+        absences = iter(rule.absences)
         for result in candidate.results:
+            absence = next(absences) if result.kind == "absent" else None
             if result.outcome == HELD:
                 continue
             if result.kind == "finding":
                 if result.finding is None or depth <= 0:
                     return []
                 parts.append(self.fire(result.finding.finding, result.finding.subject, depth - 1, seen))
-            elif result.kind == "absent":
-                parts.append(self._unblock(rule, result, binding, depth, seen))
+            elif absence is not None:
+                parts.append(self._unblock(rule, absence, result, binding, depth, seen))
             else:
                 condition = conditions.get(result.condition)
                 if condition is None:
@@ -416,9 +419,10 @@ class _Search:
             return f"{where} (reads {', '.join(fixed)}, which links facts and is not proposed)"
         return f"{where} (no value of the fields it reads satisfies it)"
 
-    def _unblock(self, rule: Rule, result: ConditionResult, binding: dict[str, dict[str, Any]], depth: int, seen: frozenset[tuple[str, str]]) -> list[Bundle]:
+    def _unblock(
+        self, rule: Rule, absence: Absence, result: ConditionResult, binding: dict[str, dict[str, Any]], depth: int, seen: frozenset[tuple[str, str]]
+    ) -> list[Bundle]:
         """Make an absent: block hold again: stop the blocking findings, or change the blocking facts' fields."""
-        absence = next(a for a in rule.absences if result.condition.startswith(f"absent {('finding ' + a.finding) if a.finding else a.fact_type}"))
         parts: list[list[Bundle]] = []
         for key in result.blocking:
             if absence.finding:
