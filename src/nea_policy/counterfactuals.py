@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .conditions import AnyOf, Comparison, Condition
-from .errors import NeaPolicyError, RuleError
+from .conditions import Comparison, Condition
+from .errors import NeaPolicyError
 from .fact_types import FACT_TYPES, FINDING, encode_scenario
 from .facts import LEVEL_ORDER, Scenario, pair_key
 from .matcher import FAILED, HELD, Candidate, ConditionResult, candidates, evaluate_condition

@@ -16,7 +16,6 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .counterfactuals import Counterfactuals, Limits, Situation, format_value, normalize_subject, resolve_target, search
-from .justify import display_value
 from .matcher import FAILED, HELD, MISSING, BoundFact, Candidate, ConditionResult
 from .report import FindingNode, Recommendation
 
