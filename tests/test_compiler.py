@@ -264,3 +264,27 @@ def test_many_engines_and_evaluations_stay_sound(tmp_path: Path) -> None:
         engine = make_engine(folder, [flow_rule(condition)])
         for _ in range(20):
             assert fired(engine, data) == expected
+
+
+def test_inequality_between_facts_compiles_to_value_pairs(tmp_path: Path) -> None:
+    """`$neq` with a reference to another pattern crashed durable_rules on the first evaluation here."""
+    rule = {
+        "id": "probe", "kind": "recommendation", "subject": "flow",
+        "facts": {"flow": "flow", "other": "flow"},
+        "when": ["other.origin == flow.origin", "other.legal_status != flow.legal_status"],
+    }
+    engine = make_engine(tmp_path, [rule])
+    assert "$neq" not in repr(engine.definition())
+    flows = [{"id": "a", "legal_status": "regular"}, {"id": "b", "legal_status": "unclear"}, {"id": "c", "legal_status": "regular"}]
+    data = {"countries": [{"code": "CN", "name": "O"}, {"code": "JP", "name": "H"}], "flows": [{"name": f["id"], "origin": "CN", "destination": "JP", **f} for f in flows]}
+    for _ in range(5):
+        assert fired(engine, data) == ["a", "b", "c"]
+
+
+def test_inequality_between_keys_is_refused(tmp_path: Path) -> None:
+    from nea_policy.errors import RuleError
+
+    rule = {"id": "probe", "kind": "recommendation", "subject": "flow", "facts": {"flow": "flow", "other": "flow"}, "when": ["other.key != flow.key"]}
+    with pytest.raises(RuleError) as caught:
+        make_engine(tmp_path, [rule])
+    assert caught.value.code == "unsupported_join"

@@ -9,10 +9,11 @@ The engine's traps, and the answer to each here:
   reads one alias becomes a `$or` inside that alias's pattern.
 - A list literal in a condition fails to compile: `in [a, b]` becomes a `$or` of equalities.
 - `$iall` is false on an empty list: `not contains` is `count == 0 or all items differ`.
-- An ordering comparison between two facts (`$gt` with a reference to another pattern) crashes the C engine
-  (upstream issue #381; reproduced here within a few evaluations): levels have five values, so
-  `a.x > b.x` becomes the disjunction of the level pairs that satisfy it, each a pair of literal tests,
-  expanded like any other OR across facts. The rule loader refuses such comparisons between numbers.
+- Any comparison join other than equality (`$gt`, `$neq`... with a reference to another pattern) crashes
+  the C engine (upstream issue #381; reproduced here within a few evaluations, `$neq` on the first one):
+  levels, booleans and enumerations have few values, so `a.x > b.x` or `a.x != b.x` becomes the
+  disjunction of the value pairs that satisfy it, each a pair of literal tests, expanded like any other
+  OR across facts. The rule loader refuses such comparisons on other fields.
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ def _expand(conditions: tuple[Condition, ...], aliases: dict[str, str]) -> list[
     """Disjunctive expansion of any: groups that span aliases; single-alias groups stay whole (they become $or)."""
     options: list[list[list[Condition]]] = []
     for condition in conditions:
-        if isinstance(condition, Comparison) and condition.is_join and condition.op in _DURABLE_OP and condition.op != "!=":
-            condition = _level_pairs(condition)
+        if isinstance(condition, Comparison) and condition.is_join and condition.op != "==":
+            condition = _value_pairs(condition, aliases)
         if isinstance(condition, AnyOf) and _spans_aliases(condition):
             branches: list[list[Condition]] = []
             for branch in condition.branches:
@@ -114,21 +115,19 @@ def _expand(conditions: tuple[Condition, ...], aliases: dict[str, str]) -> list[
     return [[c for part in combination for c in part] for combination in itertools.product(*options)]
 
 
-def _level_pairs(comparison: Comparison) -> AnyOf:
-    """`a.x > b.x` on levels as the OR of the literal level pairs that satisfy it (no comparison join)."""
+def _value_pairs(comparison: Comparison, aliases: dict[str, str]) -> AnyOf:
+    """`a.x > b.x` or `a.x != b.x` on a field with few values, as the OR of the literal value pairs that satisfy it."""
     left, right = comparison.left, comparison.right
     assert isinstance(right, FieldRef)
-    holds = {">": int.__gt__, "<": int.__lt__, ">=": int.__ge__, "<=": int.__le__}[comparison.op]
+    spec = FACT_TYPES[aliases[left.alias]].fields[left.field]
+    kind = spec.kind
+    values: tuple[Any, ...] = LEVEL_ORDER if kind == "level" else (True, False) if kind == "bool" else spec.values
+    holds = {">": int.__gt__, "<": int.__lt__, ">=": int.__ge__, "<=": int.__le__, "!=": int.__ne__}[comparison.op]
     branches = []
-    for i, a in enumerate(LEVEL_ORDER):
-        for j, b in enumerate(LEVEL_ORDER):
+    for i, a in enumerate(values):
+        for j, b in enumerate(values):
             if holds(i, j):
-                branches.append(
-                    (
-                        Comparison(left, "==", a, f"{left} == {a}"),
-                        Comparison(right, "==", b, f"{right} == {b}"),
-                    )
-                )
+                branches.append((Comparison(left, "==", a, f"{left} == {a}"), Comparison(right, "==", b, f"{right} == {b}")))
     return AnyOf(tuple(branches))
 
 

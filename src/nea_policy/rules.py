@@ -426,11 +426,12 @@ def _check_comparison(comparison: Comparison, aliases: dict[str, str], bad: Any)
     if isinstance(comparison.right, FieldRef):
         if op in ("in", "not in", "contains", "not contains"):
             bad("bad_operator", f"{comparison.text!r}: {op!r} compares with literal values, not another fact")
-        elif op not in ("==", "!=") and not (left.kind == "level" and specs[1].kind == "level"):
+        elif op != "==" and not _pairable(op, left, specs[1]):
             bad(
                 "unsupported_join",
-                f"{comparison.text!r}: {op!r} between two facts works only on levels "
-                "(durable_rules 2.0.28 crashes on comparison joins, upstream issue #381)",
+                f"{comparison.text!r}: {op!r} between two facts works only on levels"
+                + ("" if op in ORDERING_OPS else ", booleans and enumerations")
+                + " (durable_rules 2.0.28 crashes on comparison joins, upstream issue #381)",
                 "compare each field with a literal value instead",
             )
         return
@@ -456,6 +457,13 @@ def _check_comparison(comparison: Comparison, aliases: dict[str, str], bad: Any)
 
 
 ORDERING_OPS = {">", ">=", "<", "<="}
+
+
+def _pairable(op: str, left: FieldSpec, right: FieldSpec) -> bool:
+    """Whether a non-equality join can be compiled as the pairs of values that satisfy it (few values, same kind)."""
+    if op in ORDERING_OPS:
+        return left.kind == right.kind == "level"
+    return left.kind == right.kind and (left.kind in ("level", "bool") or (left.kind == "enum" and left.values == right.values))
 
 
 def value_problem(spec: FieldSpec, value: Any) -> str | None:
