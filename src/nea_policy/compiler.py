@@ -122,6 +122,8 @@ def _value_pairs(comparison: Comparison, aliases: dict[str, str]) -> AnyOf:
     spec = FACT_TYPES[aliases[left.alias]].fields[left.field]
     kind = spec.kind
     values: tuple[Any, ...] = LEVEL_ORDER if kind == "level" else (True, False) if kind == "bool" else spec.values
+    if not values:
+        raise RuleError(f"{comparison.text!r}: {comparison.op!r} between two facts needs a field with few values (a level, boolean or enumeration)", code="unsupported_join")
     holds = {">": int.__gt__, "<": int.__lt__, ">=": int.__ge__, "<=": int.__le__, "!=": int.__ne__}[comparison.op]
     branches = []
     for i, a in enumerate(values):
