@@ -39,7 +39,12 @@ def _scenarios() -> list[Any]:
 
 
 def _live_facts(engine: Engine) -> list[Any]:
-    return engine._durable.get_facts(engine._sid)
+    """The facts left in the engine's durable_rules session (none when the session was never started)."""
+    try:
+        return engine._durable.get_facts(engine._sid)
+    except Exception as error:  # noqa: BLE001 - durable_rules' own error type; 309: no such session
+        assert "309" in str(error), error
+        return []
 
 
 def test_eight_threads_at_once_give_what_sequential_fresh_evaluations_give() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,13 +119,32 @@ def _parse_json(text: str, name: str) -> Document:
         lines = text.splitlines()
         offending = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
         raise InputError(
-            f"JSON syntax error: {exc.msg}\n    {offending}\n    {' ' * (exc.colno - 1)}^",
+            f"JSON syntax error: {exc.msg}{_pointer(offending, exc.colno - 1)}",
             code="json_syntax",
             location=f"{name}:{exc.lineno}:{exc.colno}",
         ) from None
     except RecursionError:
         raise InputError(f"nesting deeper than Python can parse", code="too_deep", location=name) from None
     return Document(name=name, data=data, lines=text.splitlines())
+
+
+# Controls (ESC starts terminal escape sequences) and bidi formatting characters in a quoted line are written out.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_WINDOW = 80
+
+
+def _pointer(line: str, column: int) -> str:
+    """The offending line under an error message, with a caret at the column (0-based).
+
+    A long line (minified JSON, a runaway bracket) is cut to a window around the column, so an error never echoes
+    megabytes; controls and bidi marks are shown as \\uXXXX so the line cannot act on the reader's terminal.
+    """
+    start = max(0, min(column - _WINDOW // 2, len(line) - _WINDOW)) if len(line) > _WINDOW else 0
+    before = ("..." if start else "") + line[start:column]
+    after = line[column : start + _WINDOW] + ("..." if start + _WINDOW < len(line) else "")
+    shown_before = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", before)
+    shown_after = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", after)
+    return f"\n    {shown_before}{shown_after}\n    {' ' * len(shown_before)}^"
 
 
 class _SafeLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -141,13 +161,24 @@ def _parse_yaml(text: str, name: str) -> Document:
         lines = text.splitlines()
         offending = ""
         if mark and 0 <= mark.line < len(lines):
-            offending = f"\n    {lines[mark.line]}\n    {' ' * mark.column}^"
+            offending = _pointer(lines[mark.line], mark.column)
         start = exc.context_mark
         if start is not None and exc.context and 0 <= start.line < len(lines) and (mark is None or start.line != mark.line):
             # At the end of the file the problem mark is past the last line: show where the unclosed construct began.
-            offending += f"\n  {exc.context}, which starts at line {start.line + 1}:\n    {lines[start.line]}\n    {' ' * start.column}^"
+            offending += f"\n  {exc.context}, which starts at line {start.line + 1}:{_pointer(lines[start.line], start.column)}"
         problem = exc.problem or exc.context or "syntax error"
         raise InputError(f"YAML syntax error: {problem}{offending}", code="yaml_syntax", location=where) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (a control character): name its line and column, as a syntax error does.
+        position = exc.position if isinstance(exc.position, int) else 0
+        line_start = text.rfind("\n", 0, position) + 1
+        line_number = text.count("\n", 0, position) + 1
+        line = text[line_start:].split("\n", 1)[0]
+        raise InputError(
+            f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason}); remove it{_pointer(line, position - line_start)}",
+            code="yaml_syntax",
+            location=f"{name}:{line_number}:{position - line_start + 1}",
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML error: {exc}", code="yaml_syntax", location=name) from None
     finally:
