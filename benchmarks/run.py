@@ -75,9 +75,10 @@ def _rss_mb() -> float:
 
 class RawDurable:
     """The engine's compiled ruleset on its own quiet durable_rules host, with actions that only record the firing
-    and assert the same derived finding facts (so the firings are the same): assert, fire, delete state."""
+    and assert the same derived finding facts (so the firings are the same): assert, fire, empty the session
+    (by retraction, as the engine does; or delete_state, which crashed here)."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, *, delete_state: bool = False) -> None:
         import durable_rules_engine
         from durable.engine import Host
 
@@ -98,7 +99,10 @@ class RawDurable:
         self.host.register_rulesets(definition)
         self.ruleset = self.host.get_ruleset(compiled.name)
         self.markers = [{"id": f"{STRATUM_TYPE}:{s}", "t": STRATUM_TYPE, "level": s} for s in compiled.strata]
+        self.delete_state = delete_state
         self.count = 0
+        self.sid = "raw0"
+        self.findings = []
 
     def _action(self, name: str, rule: Any, consumed: frozenset[str]) -> Callable[[Any], None]:
         derives = rule.kind == "finding" and rule.concludes in consumed
@@ -111,25 +115,38 @@ class RawDurable:
                 key = (rule.concludes, str(subject["key"] if subject["t"] != "finding" else subject["subject"]))
                 if key not in self.asserted:
                     self.asserted.add(key)
-                    c.assert_fact({"id": f"finding:{key[0]}:{key[1]}", "t": "finding", "finding": key[0], "subject": key[1], "subject_type": subject["t"]})
+                    finding = {"id": f"finding:{key[0]}:{key[1]}", "t": "finding", "finding": key[0], "subject": key[1], "subject_type": subject["t"], "sid": self.sid}
+                    self.findings.append(finding)
+                    c.assert_fact(dict(finding))
 
         return action
 
     def run(self, facts: list[dict[str, Any]]) -> int:
-        """Assert the facts and the stratum markers in a fresh session, fire, delete the state; the number of firings."""
-        self.count += 1
-        sid = f"raw{self.count}"
+        """Assert the facts and the stratum markers, fire, empty the session; the number of firings."""
         self.fired.clear()
         self.asserted.clear()
+        self.findings: list[dict[str, Any]] = []
         handle = self.ruleset._handle
+        sid = self.sid
         # durable_rules' own Ruleset.assert_facts raises when some fact matches no rule; the C call underneath it
         # does not (the engine uses the same call): then the queued actions run synchronously, as Host does.
-        _, state = self._c.assert_facts(handle, json.dumps([{**f, "sid": sid} for f in facts], ensure_ascii=False))
+        batch = [{**f, "sid": sid} for f in facts]
+        _, state = self._c.assert_facts(handle, json.dumps(batch, ensure_ascii=False))
         self.ruleset.do_actions(state, _ignore)
-        for marker in self.markers:
-            _, state = self._c.assert_fact(handle, json.dumps({**marker, "sid": sid}, ensure_ascii=False))
+        markers = [{**m, "sid": sid} for m in self.markers]
+        for marker in markers:
+            _, state = self._c.assert_fact(handle, json.dumps(marker, ensure_ascii=False))
             self.ruleset.do_actions(state, _ignore)
-        self.ruleset.delete_state(sid)
+        if self.delete_state:
+            self.ruleset.delete_state(sid)
+            self.count += 1
+            self.sid = f"raw{self.count}"
+        else:
+            # What the engine does too: delete_state corrupted durable_rules' memory with this ruleset (a segfault
+            # in Python's garbage collector later), so the session is emptied by retraction, markers first.
+            for group in (markers[::-1], self.findings[::-1], batch):
+                if group:
+                    self._c.retract_facts(handle, json.dumps(group, ensure_ascii=False))
         return len(self.fired)
 
 

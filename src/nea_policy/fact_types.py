@@ -223,6 +223,12 @@ def _level_fields(type_name: str) -> frozenset[str]:
 _LEVEL_FIELDS: dict[str, frozenset[str]] = {name: _level_fields(name) for name in FACT_TYPES}
 
 
+def is_level(type_name: str, field: str) -> bool:
+    """Whether the engine holds this field as a level rank (0..4) that decode_value turns back into its name."""
+    levels = _LEVEL_FIELDS.get(type_name)
+    return field in (levels if levels is not None else _LEVEL_FIELDS["flow"])
+
+
 def decode_value(type_name: str, field: str, value: Any) -> Any:
     """Turn an engine value back into what the fact file said (level ranks back to names)."""
     if not isinstance(value, int) or isinstance(value, bool):
