@@ -133,11 +133,16 @@ class Engine:
     def evaluate(self, scenario: Scenario | dict[str, Any] | str | Path) -> Report:
         """Evaluate one scenario (a Scenario, a dict, or a path to a fact file) into a Report."""
         with gc_paused():
-            model = load_scenario(scenario)
-            facts = [f for f in encode_scenario(model) if f["t"] in self._asserted_types]
-            with self._lock:
-                firings = self._fire(facts)
-            return _ReportBuilder(self, model, firings).build()
+            # In a function of its own: its facts and firings are freed before the collector resumes, so the one
+            # collection that follows walks the report only.
+            return self._evaluate(scenario)
+
+    def _evaluate(self, scenario: Scenario | dict[str, Any] | str | Path) -> Report:
+        model = load_scenario(scenario)
+        facts = [f for f in encode_scenario(model) if f["t"] in self._asserted_types]
+        with self._lock:
+            firings = self._fire(facts)
+        return _ReportBuilder(self, model, firings).build()
 
     # --- explanations and sweeps (the logic lives in explain.py, counterfactuals.py and sweep.py) ---------------
 
@@ -248,7 +253,8 @@ class Engine:
             if run is None:  # pragma: no cover - only the timer thread could get here, and it is disabled
                 return
             try:
-                matched = {alias: dict(fact) for alias, fact in c._m.items() if alias != STRATUM_ALIAS}
+                # durable_rules parses a fresh dict per matched fact for every firing and keeps none of them.
+                matched = {alias: fact for alias, fact in c._m.items() if alias != STRATUM_ALIAS}
                 run.firings.append(_Firing(compiled, matched))
                 if consumed:
                     subject = matched[compiled.rule.subject]
