@@ -348,6 +348,7 @@ class _ReportBuilder:
         self.findings: dict[tuple[str, str], FindingNode] = {}
         self.finding_firings: dict[tuple[str, str], _Firing] = {}
         self.subjects: dict[tuple[str, str], Subject] = {}
+        self.evidence: dict[tuple[str, Any, tuple[tuple[str, bool], ...]], Evidence] = {}
 
     def build(self) -> Report:
         rule_order = {rule.id: i for i, rule in enumerate(self.engine.ruleset.rules)}
@@ -413,16 +414,24 @@ class _ReportBuilder:
     def _evidence(self, plan: _RulePlan, firing: _Firing) -> list[Evidence]:
         items = []
         names = self.names
+        cache = self.evidence
         for alias, fact in firing.matched.items():
             type_ = fact["t"]
             if type_ == FINDING:
                 continue
-            values = {}
-            for f, level in plan.evidence_fields.get(alias, ()):
-                value = fact.get(f)
-                values[f] = _level_name(value) if level else value
-            key = str(fact["key"])
-            items.append(_new_evidence({"alias": alias, "fact": type_, "key": key, "name": names.get((type_, key), key), "values": values}))
+            fields = plan.evidence_fields.get(alias, ())
+            # Rules often show the same fields of the same fact under the same alias: one Evidence serves them all.
+            cached = cache.get((alias, fact["id"], fields))
+            if cached is None:
+                values = {}
+                for f, level in fields:
+                    value = fact.get(f)
+                    values[f] = _level_name(value) if level else value
+                key = str(fact["key"])
+                cached = cache[(alias, fact["id"], fields)] = _new_evidence(
+                    {"alias": alias, "fact": type_, "key": key, "name": names.get((type_, key), key), "values": values}
+                )
+            items.append(cached)
         return items
 
     def _because(self, firing: _Firing) -> list[FindingNode]:
