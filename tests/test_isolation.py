@@ -231,3 +231,17 @@ def test_the_engine_fact_ids_have_distinct_durable_rules_hashes() -> None:
     assert len(seen) == _FACT_IDS
     assert not any(_fnv1a32(f"sid-s{n}") in seen for n in range(1, 2000))
     assert _fnv1a32(str(_FACT_IDS)) in seen, "the bound is the first collision; a larger one would be unsafe"
+
+
+@pytest.mark.parametrize("bound", [3, 20])
+def test_a_scenario_needing_more_fact_ids_than_are_safe_is_refused_cleanly(monkeypatch: pytest.MonkeyPatch, engine: Engine, bound: int) -> None:
+    """Past the bound (base facts at 3, derived findings at 20) the evaluation stops with a clear error, nothing left."""
+    region = load_scenario(ROOT / "examples" / "northeast-asia.yaml")
+    expected = engine.evaluate(region).to_json()
+    with monkeypatch.context() as patch:
+        patch.setattr(engine_module, "_FACT_IDS", bound)
+        with pytest.raises(EvaluationError) as caught:
+            engine.evaluate(region)
+    assert caught.value.code == "too_many_facts" and f"more than {bound:,} engine facts" in str(caught.value)
+    assert _live_facts(engine) == []
+    assert engine.evaluate(region).to_json() == expected
