@@ -172,13 +172,13 @@ def measure_throughput(engine: Any, quick: bool) -> dict[str, Any]:
     return out
 
 
-def measure_overhead(engine: Any, quick: bool) -> dict[str, Any]:
+def measure_overhead(engine: Any, quick: bool, delete_state: bool = False) -> dict[str, Any]:
     from nea_policy.fact_types import encode_scenario
     from nea_policy.facts import load_scenario
 
     scenario = load_scenario(REGION)
     facts = [f for f in encode_scenario(scenario) if f["t"] in engine._asserted_types]
-    raw = RawDurable(engine)
+    raw = RawDurable(engine, delete_state=delete_state)
     raw_firings = raw.run(facts)
     ours_firings = _firings_of(engine, facts)
     if sorted(name for name, _ in raw.fired) != sorted(ours_firings):
@@ -355,7 +355,17 @@ def measure_sweep(engine: Any, quick: bool) -> dict[str, Any]:
 SECTIONS = ("throughput", "overhead", "latency", "compile", "cold_start", "rss", "scaling", "sweep")
 
 
-def run(quick: bool, only: set[str], rss_evaluations: int) -> dict[str, Any]:
+def _overhead_with_delete_state(quick: bool) -> dict[str, Any]:
+    """The ratio against a raw side that ends each session with delete_state, in a process of its own (it can crash)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--json", "--only", "overhead", "--raw-delete-state", *(["--quick"] if quick else [])]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"overhead_vs_raw": None, "reason": f"the process ended with code {done.returncode}" + (" (segmentation fault)" if done.returncode == -11 else "")}
+    figures = json.loads(done.stdout)
+    return {"overhead_vs_raw": figures["overhead_vs_raw"], "raw_ms": figures["overhead_detail"]["raw_ms"], "ours_ms": figures["overhead_detail"]["ours_ms"]}
+
+
+def run(quick: bool, only: set[str], rss_evaluations: int, raw_delete_state: bool = False) -> dict[str, Any]:
     """Every figure, as one JSON-ready dict."""
     from nea_policy.engine import Engine
 
@@ -375,9 +385,11 @@ def run(quick: bool, only: set[str], rss_evaluations: int) -> dict[str, Any]:
         result["evals_per_s"] = measure_throughput(engine, quick)
         result["evals_per_s_note"] = "repeated isolated engine.evaluate in one thread; from_scenario: a parsed Scenario, from_file: the path (read, parse, validate, evaluate)"
     if "overhead" in only:
-        overhead = measure_overhead(engine, quick)
+        overhead = measure_overhead(engine, quick, delete_state=raw_delete_state)
         result["overhead_vs_raw"] = overhead.pop("overhead_vs_raw")
         result["overhead_detail"] = overhead
+        if not raw_delete_state:
+            result["overhead_detail"]["raw_with_delete_state"] = _overhead_with_delete_state(quick)
     if "latency" in only:
         latency = measure_latency(engine, quick)
         result["p50_ms"], result["p99_ms"] = latency["p50_ms"], latency["p99_ms"]
@@ -411,6 +423,10 @@ def table(result: dict[str, Any]) -> str:
     if "overhead_vs_raw" in result:
         d = result["overhead_detail"]
         rows.append(("overhead_vs_raw", f"{result['overhead_vs_raw']:.2f} ({d['ours_ms']:.2f} ms vs {d['raw_ms']:.2f} ms raw, {d['firings']} firings)", TARGETS["overhead_vs_raw"]))
+        other = d.get("raw_with_delete_state")
+        if other is not None:
+            value = f"{other['overhead_vs_raw']:.2f} ({other['ours_ms']:.2f} ms vs {other['raw_ms']:.2f} ms raw)" if other["overhead_vs_raw"] is not None else f"n/a: {other['reason']}"
+            rows.append(("  raw ending with delete_state", value, ""))
     if "p50_ms" in result:
         rows.append(("latency p50 / p99", f"{result['p50_ms']:.2f} ms / {result['p99_ms']:.2f} ms", ""))
     if "compile_ms" in result:
@@ -445,9 +461,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions; 5,000 evaluations for the memory figure")
     parser.add_argument("--only", action="append", choices=SECTIONS, help="run only this section (repeatable)")
     parser.add_argument("--rss-evaluations", type=int, default=None, help="evaluations for the memory figure (default 100,000; 5,000 with --quick)")
+    parser.add_argument("--raw-delete-state", action="store_true", help="raw durable_rules ends each session with delete_state instead of retraction")
     args = parser.parse_args(argv)
     evaluations = args.rss_evaluations or (5_000 if args.quick else 100_000)
-    result = run(args.quick, set(args.only or SECTIONS), evaluations)
+    result = run(args.quick, set(args.only or SECTIONS), evaluations, raw_delete_state=args.raw_delete_state)
     print(json.dumps(result, indent=2) if args.json else table(result))
 
 
