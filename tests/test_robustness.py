@@ -334,7 +334,9 @@ def test_wrong_types_name_the_field_and_the_line(tmp_path: Path) -> None:
     path = tmp_path / "types.yaml"
     path.write_text("countries:\n  - code: CN\n    name: [not, a, string]\n  - code: 12\n    name: x\n", encoding="utf-8")
     with pytest.raises(ScenarioError) as caught:
-        Engine().evaluate(path) if False else parse_scenario_text(path.read_text(encoding="utf-8"), str(path))
+        parse_scenario_text(path.read_text(encoding="utf-8"), str(path))
     text = str(caught.value)
     assert f"{path}:3:" in text and "countries[0].name" in text
     assert f"{path}:4:" in text and "countries[1].code" in text
+    exit_code, out, err = cli("evaluate", str(path))
+    assert exit_code == 1 and out == "" and err.count("error: ") == 2
