@@ -7,6 +7,7 @@ import gc
 import itertools
 import json
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from .counterfactuals import Counterfactuals, Limits
     from .explain import Explanation, WhyNot
     from .sweep import SweepResult
+
+# durable_rules calls datetime.utcfromtimestamp at every firing; on Python 3.12+ that warns each time.
+warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp\(\) is deprecated", category=DeprecationWarning, module="durable")
 
 # The engine's return codes of a batch assert: 0 all handled, 1 some fact matched no rule (harmless here).
 _HANDLED, _UNMATCHED, _DUPLICATE = 0, 1, 2
