@@ -75,6 +75,27 @@ class _QuietHost(Host):
         return None
 
 
+class _SyncAction:
+    """Runs an engine action as durable_rules' Promise does for a one-parameter function, minus its timeout closure.
+
+    Promise.run defines a self-referencing `timeout` function at every firing, which makes each firing's Closure,
+    Content and callbacks cyclic garbage (929 objects per evaluation of the region example) for the collector.
+    """
+
+    __slots__ = ("_func",)
+
+    def __init__(self, func: Any) -> None:
+        self._func = func
+
+    def run(self, c: Any, complete: Any) -> None:
+        """Call the action; like Promise, an exception is recorded in the session state, then the firing completes."""
+        try:
+            self._func(c)
+        except BaseException as error:  # noqa: BLE001 - the engine's actions catch their own errors; parity with Promise
+            c.s.exception = f"exception caught {error}"
+        complete(None)
+
+
 @dataclass
 class _Firing:
     compiled: CompiledRule
@@ -118,6 +139,8 @@ class Engine:
         # register_rulesets mutates what it is given (it removes `run`); definition() builds a fresh dict each call.
         self._host.register_rulesets(definition)
         self._durable = self._host.get_ruleset(self.compiled.name)
+        for name, promise in list(self._durable._actions.items()):
+            self._durable._actions[name] = _SyncAction(promise._func)
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         # One session, emptied after each evaluation (see _clear); one live sid per ruleset at a time.
