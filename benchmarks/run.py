@@ -79,8 +79,9 @@ class RawDurable:
     (by retraction, as the engine does; or delete_state, which crashed here)."""
 
     def __init__(self, engine: Any, *, delete_state: bool = False) -> None:
-        import durable_rules_engine
-        from durable.engine import Host
+        # the same durable_rules build as the engine's (nea_policy.rete: the patched C core)
+        from nea_policy.rete import Host
+        from nea_policy.rete import core as durable_rules_engine
 
         from nea_policy.compiler import STRATUM_TYPE
 

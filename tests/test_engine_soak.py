@@ -45,3 +45,15 @@ def test_two_engines_through_a_thousand_random_variations() -> None:
         if index % 25 == 0:
             # the same scenario gives the same report in the other engine, after a different history
             assert engines[(index + 1) % 2].evaluate(data).to_json() == report
+
+
+def test_the_engine_runs_on_the_patched_core() -> None:
+    """durable_rules' Python layer must call nea-policy's build of the C core (vendor/durable_rules/PATCHES.md)."""
+    import durable.engine
+
+    from nea_policy import _durable_core
+
+    engine = Engine()
+    assert durable.engine.durable_rules_engine is _durable_core
+    assert _durable_core.__name__ == "nea_policy._durable_core"
+    assert engine.evaluate(EXAMPLES[0]).recommendations

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import durable_rules_engine
-from durable.engine import Host
+from .rete import Host
+from .rete import core as durable_rules_engine
 
 from .compiler import STRATUM_ALIAS, STRATUM_TYPE, CompiledRule, CompiledRuleSet, compile_ruleset, uses_type
 from .errors import EvaluationError, NeaPolicyError

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import durable_rules_engine
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .compiler import STRATUM_TYPE
+from .rete import core as durable_rules_engine
 from .errors import EvaluationError, InputError, NeaPolicyError, Problem, ScenarioError
 from .fact_types import FINDING, encode_scenario
 from .facts import Agreement, Country, Flow, Region, Relation, Scenario, load_scenario, pair_key

@@ -261,13 +261,12 @@ unsigned int deleteFrameLocation(stateNode *state,
 unsigned int deleteMessageFromFrame(unsigned int messageNodeOffset, 
                                     leftFrameNode *frame) {
 
-    for (int i = 0, c = 0; c < frame->messageCount; ++i) {
-        if (frame->messages[i].hash) {
-            ++c;
-            if (frame->messages[i].messageNodeOffset == messageNodeOffset) {
-                frame->messages[i].hash = 0;
-                frame->messages[i].messageNodeOffset = UNDEFINED_HASH_OFFSET;
-            }
+    // Bounded by the array: an entry zeroed by an earlier call is no longer counted, so counting
+    // non-empty entries up to messageCount ran past the end of the array (memory corruption).
+    for (int i = 0; i < MAX_MESSAGE_FRAMES; ++i) {
+        if (frame->messages[i].hash && frame->messages[i].messageNodeOffset == messageNodeOffset) {
+            frame->messages[i].hash = 0;
+            frame->messages[i].messageNodeOffset = UNDEFINED_HASH_OFFSET;
         }
     }
 

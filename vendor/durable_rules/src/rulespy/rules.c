@@ -953,7 +953,7 @@ static PyMethodDef myModule_methods[] = {
 
 static struct PyModuleDef moduledef = {
         PyModuleDef_HEAD_INIT,
-        "durable_rules_engine",
+        "_durable_core",
         NULL,
         -1,
         myModule_methods,
@@ -963,11 +963,11 @@ static struct PyModuleDef moduledef = {
         NULL
 };
 
-PyMODINIT_FUNC PyInit_durable_rules_engine(void)
+PyMODINIT_FUNC PyInit__durable_core(void)
 {
     PyObject *m = PyModule_Create(&moduledef);
     if (m != NULL) {
-        RulesError = PyErr_NewException("durable_rules_engine.error", NULL, NULL);
+        RulesError = PyErr_NewException("nea_policy._durable_core.error", NULL, NULL);
         Py_INCREF(RulesError);
         PyModule_AddObject(m, "error", RulesError);
     }
@@ -979,9 +979,9 @@ PyMODINIT_FUNC PyInit_durable_rules_engine(void)
 
 PyMODINIT_FUNC initdurable_rules_engine(void)
 {
-    PyObject *m = Py_InitModule("durable_rules_engine", myModule_methods);
+    PyObject *m = Py_InitModule("_durable_core", myModule_methods);
     if (m != NULL) {
-        RulesError = PyErr_NewException("durable_rules_engine.error", NULL, NULL);
+        RulesError = PyErr_NewException("nea_policy._durable_core.error", NULL, NULL);
         Py_INCREF(RulesError);
         PyModule_AddObject(m, "error", RulesError);
     }
