@@ -26,6 +26,11 @@ class RuleCaseFailed(Exception):
         self.result = result
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Silence durable_rules' per-firing DeprecationWarning (Python 3.12+) in rule test runs: it is not the user's."""
+    config.addinivalue_line("filterwarnings", "ignore:datetime.datetime.utcfromtimestamp:DeprecationWarning:durable.engine")
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """Collect rule test files by their name."""
     if is_test_file(file_path):
