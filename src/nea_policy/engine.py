@@ -421,7 +421,7 @@ class _ReportBuilder:
         return subject
 
     def _justification(self, plan: _RulePlan, firing: _Firing) -> str:
-        # Same result as justify.fill (values are inserted literally, never parsed), without a regex pass per firing.
+        # Values are inserted literally, never parsed as templates: a fact value with {braces} stays as it is.
         out = [plan.template_head]
         matched = firing.matched
         for alias, name, show, literal in plan.template:

@@ -1,10 +1,8 @@
-"""Filling justification templates safely: `{alias.field}` is replaced by the matched value, nothing else is interpreted."""
+"""How fact values read in prose (justifications, evidence, tables)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-from .rules import TEMPLATE_FIELD
+from typing import Any
 
 
 def display_value(value: Any) -> str:
@@ -18,9 +16,3 @@ def display_value(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def fill(template: str, lookup: Callable[[str, str], Any]) -> str:
-    """Replace each `{alias.field}` with lookup(alias, field); braces in the values are kept as they are."""
-    # re.sub with a function inserts the returned text literally: values are never parsed as templates.
-    return TEMPLATE_FIELD.sub(lambda m: display_value(lookup(m.group(1), m.group(2))), " ".join(template.split()))
