@@ -210,11 +210,6 @@ def _flow_derived(flow: Flow) -> dict[str, Any]:
     return extra
 
 
-def describe_fact(fact: dict[str, Any]) -> str:
-    """A short human name of an engine fact, e.g. 'flow nk-cn'."""
-    return f"{fact.get('t')} {fact.get('key', fact.get('subject', '?'))}"
-
-
 def _level_fields(type_name: str) -> frozenset[str]:
     return frozenset(name for name, spec in FACT_TYPES[type_name].fields.items() if spec.kind == "level")
 

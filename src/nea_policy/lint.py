@@ -318,8 +318,3 @@ def _closest_hint(quote: str, text: str) -> str:
         if " ".join(words[:cut]) in text:
             return f"the text matches up to {' '.join(words[max(0, cut - 4):cut])!r}, then differs"
     return "no part of its opening is in the text"
-
-
-def default_rules_dir() -> Path:
-    """The bundled rules folder (what `rules check` lints without a folder)."""
-    return bundled_rules_dir()
