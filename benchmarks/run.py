@@ -328,8 +328,6 @@ def measure_scaling(engine: Any, quick: bool) -> dict[str, Any]:
 def measure_sweep(engine: Any, quick: bool) -> dict[str, Any]:
     from nea_policy.facts import load_scenario
 
-    if not hasattr(engine, "sweep"):
-        return {"sweep_speedup": None, "reason": "Engine.sweep does not exist in this checkout"}
     from nea_policy.whatif import apply_assignments, parse_assignment
 
     scenario = load_scenario(REGION)
