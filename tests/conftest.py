@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,3 +23,12 @@ def engine() -> Engine:
 def examples_dir() -> Path:
     """The examples folder of the repository."""
     return EXAMPLES
+
+
+def live_facts(engine: Engine) -> list[Any]:
+    """The facts left in the engine's durable_rules session (none when the session was never started)."""
+    try:
+        return engine._durable.get_facts(engine._sid)
+    except Exception as error:  # noqa: BLE001 - durable_rules' own error type; 309: no such session
+        assert "309" in str(error), error
+        return []

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import nea_policy.engine as engine_module
+from conftest import live_facts
 from nea_policy.engine import _FACT_IDS, Engine
 from nea_policy.errors import EvaluationError
 from nea_policy.fact_types import encode_scenario
@@ -36,15 +37,6 @@ def _scenarios() -> list[Any]:
         found.append(load_scenario(data))
     found += [load_scenario(generate_scenario(n, flows_per_country=2, seed=seed)) for n in (4, 6) for seed in (1, 2)]
     return found
-
-
-def _live_facts(engine: Engine) -> list[Any]:
-    """The facts left in the engine's durable_rules session (none when the session was never started)."""
-    try:
-        return engine._durable.get_facts(engine._sid)
-    except Exception as error:  # noqa: BLE001 - durable_rules' own error type; 309: no such session
-        assert "309" in str(error), error
-        return []
 
 
 def test_eight_threads_at_once_give_what_sequential_fresh_evaluations_give() -> None:
@@ -76,7 +68,7 @@ def test_eight_threads_at_once_give_what_sequential_fresh_evaluations_give() -> 
         thread.join(timeout=120)
     assert not errors, errors[0]
     assert not mismatches, mismatches[:5]
-    assert _live_facts(shared) == []
+    assert live_facts(shared) == []
 
 
 def test_interleaving_a_b_a_leaves_a_unchanged(engine: Engine) -> None:
@@ -85,7 +77,7 @@ def test_interleaving_a_b_a_leaves_a_unchanged(engine: Engine) -> None:
     other = engine.evaluate(b).to_json()
     assert other != first
     assert engine.evaluate(a).to_json() == first
-    assert _live_facts(engine) == []
+    assert live_facts(engine) == []
 
 
 def test_a_dict_scenario_is_not_changed_by_evaluating_it(engine: Engine) -> None:
@@ -120,7 +112,7 @@ def test_a_failing_action_leaves_the_engine_usable_and_the_session_empty(monkeyp
             engine.evaluate(region)
     assert caught.value.code == "action_failed" and f"failure at firing {fail_at}" in str(caught.value)
     assert engine._run is None and not engine._lock.locked()
-    assert engine._sid == sid and _live_facts(engine) == [], "the failed evaluation left facts in the session"
+    assert engine._sid == sid and live_facts(engine) == [], "the failed evaluation left facts in the session"
     assert engine.evaluate(region).to_json() == expected
 
 
@@ -135,7 +127,7 @@ def test_a_failure_while_building_the_report_leaves_the_engine_usable(monkeypatc
         patch.setattr(engine_module._ReportBuilder, "build", broken)
         with pytest.raises(_Boom):
             engine.evaluate(scenario)
-    assert not engine._lock.locked() and _live_facts(engine) == []
+    assert not engine._lock.locked() and live_facts(engine) == []
     assert engine.evaluate(scenario).to_json() == expected
 
 
@@ -156,7 +148,7 @@ def test_a_finding_durable_rules_refuses_inside_an_action_leaves_no_state(engine
         with pytest.raises(EvaluationError) as caught:
             engine.evaluate(scenario)
     assert caught.value.code == "action_failed" and "MessageObservedException" in str(caught.value)
-    assert _live_facts(engine) == []
+    assert live_facts(engine) == []
     assert engine.evaluate(scenario).to_json() == expected
 
 
@@ -243,5 +235,5 @@ def test_a_scenario_needing_more_fact_ids_than_are_safe_is_refused_cleanly(monke
         with pytest.raises(EvaluationError) as caught:
             engine.evaluate(region)
     assert caught.value.code == "too_many_facts" and f"more than {bound:,} engine facts" in str(caught.value)
-    assert _live_facts(engine) == []
+    assert live_facts(engine) == []
     assert engine.evaluate(region).to_json() == expected

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from nea_policy.cli import main
 from nea_policy.documents import DEFAULT_MAX_BYTES, decode_bytes, load_document, parse_document
+from conftest import live_facts
 from nea_policy.engine import Engine
 from nea_policy.errors import InputError, NeaPolicyError, RuleError, ScenarioError
 from nea_policy.fact_types import FACT_TYPES
@@ -49,18 +50,9 @@ def reference(engine: Engine) -> str:
     return engine.evaluate(NK).to_json()
 
 
-def _live_facts(engine: Engine) -> list[Any]:
-    """The facts left in the engine's durable_rules session (none when the session was never started)."""
-    try:
-        return engine._durable.get_facts(engine._sid)
-    except Exception as error:  # noqa: BLE001 - durable_rules' own error type; 309: no such session
-        assert "309" in str(error), error
-        return []
-
-
 def _unaffected(engine: Engine, reference: str) -> None:
     assert engine.evaluate(NK).to_json() == reference
-    assert _live_facts(engine) == []
+    assert live_facts(engine) == []
 
 
 def _outcome(engine: Engine, data: Any) -> Report | NeaPolicyError:
@@ -162,7 +154,7 @@ def test_random_structures_give_a_report_or_our_error(engine: Engine, data: dict
 @given(data=mutated_examples())
 def test_mutated_examples_give_a_report_or_our_error(engine: Engine, data: dict[str, Any]) -> None:
     _outcome(engine, data)
-    assert _live_facts(engine) == []
+    assert live_facts(engine) == []
 
 
 @settings(max_examples=80, deadline=None, derandomize=True, database=None)
