@@ -79,11 +79,10 @@ class RawDurable:
     (by retraction, as the engine does; or delete_state, which crashed here)."""
 
     def __init__(self, engine: Any, *, delete_state: bool = False) -> None:
-        # the same durable_rules build as the engine's (nea_policy.rete: the patched C core)
-        from nea_policy.rete import Host
-        from nea_policy.rete import core as durable_rules_engine
-
-        from nea_policy.compiler import STRATUM_TYPE
+        # the same durable_rules build as the engine's (nea_policy.engine.host: the patched C core)
+        from nea_policy.engine.host import Host
+        from nea_policy.engine.host import core as durable_rules_engine
+        from nea_policy.language.compiler import STRATUM_TYPE
 
         class QuietHost(Host):
             def _run(self) -> None:  # no timer threads: every firing happens inside the assert call
@@ -160,7 +159,7 @@ def _ignore(error: Any, state: Any) -> None:
 
 
 def measure_throughput(engine: Any, quick: bool) -> dict[str, Any]:
-    from nea_policy.facts import load_scenario
+    from nea_policy.model.facts import load_scenario
 
     out: dict[str, Any] = {}
     for path in sorted(EXAMPLES.glob("*.yaml")):
@@ -174,11 +173,11 @@ def measure_throughput(engine: Any, quick: bool) -> dict[str, Any]:
 
 
 def measure_overhead(engine: Any, quick: bool, delete_state: bool = False) -> dict[str, Any]:
-    from nea_policy.fact_types import encode_scenario
-    from nea_policy.facts import load_scenario
+    from nea_policy.model.fact_types import encode_scenario
+    from nea_policy.model.facts import load_scenario
 
     scenario = load_scenario(REGION)
-    facts = [f for f in encode_scenario(scenario) if f["t"] in engine._asserted_types]
+    facts = [f for f in encode_scenario(scenario) if f["t"] in engine.asserted_types]
     raw = RawDurable(engine, delete_state=delete_state)
     raw_firings = raw.run(facts)
     ours_firings = _firings_of(engine, facts)
@@ -209,13 +208,12 @@ def measure_overhead(engine: Any, quick: bool, delete_state: bool = False) -> di
 
 
 def _firings_of(engine: Any, facts: list[dict[str, Any]]) -> list[str]:
-    with engine._lock:
-        firings = engine._fire([dict(f) for f in facts])
+    firings = engine.fire([dict(f) for f in facts])
     return sorted(f.compiled.name for f in firings)
 
 
 def measure_latency(engine: Any, quick: bool) -> dict[str, Any]:
-    from nea_policy.facts import load_scenario
+    from nea_policy.model.facts import load_scenario
 
     scenario = load_scenario(REGION)
     for _ in range(50):
@@ -234,9 +232,9 @@ def measure_latency(engine: Any, quick: bool) -> dict[str, Any]:
 
 
 def measure_compile(quick: bool) -> dict[str, Any]:
-    from nea_policy.compiler import compile_ruleset
-    from nea_policy.engine import Engine
-    from nea_policy.rules import load_ruleset
+    from nea_policy import Engine
+    from nea_policy.language.compiler import compile_ruleset
+    from nea_policy.language.rules import load_ruleset
 
     load, comp, total = [], [], []
     for _ in range(5 if quick else 9):
@@ -280,7 +278,7 @@ def measure_cold_start(quick: bool) -> dict[str, Any]:
 
 
 def measure_rss(engine: Any, evaluations: int) -> dict[str, Any]:
-    from nea_policy.facts import load_scenario
+    from nea_policy.model.facts import load_scenario
 
     scenarios = [load_scenario(p) for p in sorted(EXAMPLES.glob("*.yaml"))]
     warm = min(2000, evaluations // 10)
@@ -301,7 +299,7 @@ def measure_rss(engine: Any, evaluations: int) -> dict[str, Any]:
 
 def measure_scaling(engine: Any, quick: bool) -> dict[str, Any]:
     from nea_policy.errors import NeaPolicyError
-    from nea_policy.facts import load_scenario
+    from nea_policy.model.facts import load_scenario
 
     out: dict[str, Any] = {}
     for n in (10, 50, 200, 500):
@@ -326,9 +324,8 @@ def measure_scaling(engine: Any, quick: bool) -> dict[str, Any]:
 
 
 def measure_sweep(engine: Any, quick: bool) -> dict[str, Any]:
-    from nea_policy.facts import load_scenario
-
-    from nea_policy.whatif import apply_assignments, parse_assignment
+    from nea_policy.model.facts import load_scenario
+    from nea_policy.model.paths import apply_assignments, parse_assignment
 
     scenario = load_scenario(REGION)
     result = engine.sweep(scenario, SWEEP_VARY)  # warm-up, and the grid points
@@ -366,7 +363,7 @@ def _overhead_with_delete_state(quick: bool) -> dict[str, Any]:
 
 def run(quick: bool, only: set[str], rss_evaluations: int, raw_delete_state: bool = False) -> dict[str, Any]:
     """Every figure, as one JSON-ready dict."""
-    from nea_policy.engine import Engine
+    from nea_policy import Engine
 
     engine = Engine()
     result: dict[str, Any] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from nea_policy.fact_types import FACT_TYPES, FieldSpec
-from nea_policy.iso_countries import ISO_ALPHA2
+from nea_policy.model.fact_types import FACT_TYPES, FieldSpec
+from nea_policy.model.iso_countries import ISO_ALPHA2
 
 # Fields that identify or reference things; the generator sets them itself instead of drawing them at random.
 _STRUCTURAL = {"key", "code", "name", "id", "country", "origin", "destination", "destination_region", "rising_power", "pair", "a", "b"}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from nea_policy.engine import Engine
+from nea_policy.api import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from nea_policy.conditions import iter_comparisons
-from nea_policy.iso_countries import ISO_ALPHA2
-from nea_policy.rules import bundled_rules_dir, load_ruleset
+from nea_policy.language.conditions import iter_comparisons
+from nea_policy.language.rules import bundled_rules_dir, load_ruleset
+from nea_policy.model.iso_countries import ISO_ALPHA2
 
 ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "source" / "cross-border-human-flows-in-northeast-asia.txt"
 ARTICLE_IDS = {

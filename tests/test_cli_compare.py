@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from nea_policy.compare import compare_scenarios, diff_scenarios
-from nea_policy.documents import load_document
-from nea_policy.engine import Engine
+from nea_policy.analysis.compare import compare_scenarios, diff_scenarios
+from nea_policy.analysis.whatif import what_if
+from nea_policy.engine.engine import Engine
 from nea_policy.errors import InputError
-from nea_policy.facts import Scenario, scenario_from_document
-from nea_policy.whatif import apply_assignments, parse_assignment, what_if
+from nea_policy.model.documents import load_document
+from nea_policy.model.facts import Scenario, scenario_from_document
+from nea_policy.model.paths import apply_assignments, parse_assignment
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

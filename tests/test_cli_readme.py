@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from nea_policy.cli import main
-from nea_policy.rules import bundled_rules_dir
+from nea_policy.language.rules import bundled_rules_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 # The commands whose README examples this file keeps honest (others' sections have their own tests).

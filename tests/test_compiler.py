@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from nea_policy.engine import Engine
+from nea_policy.engine.engine import Engine
 from nea_policy.errors import EvaluationError
 
 SOURCE = {"section": "Test", "quote": "a quote"}
@@ -196,7 +196,7 @@ def test_unmatched_facts_do_not_defer_firings_to_a_timer(tmp_path: Path) -> None
 
 
 def test_an_error_inside_an_action_is_raised_and_leaves_no_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import nea_policy.engine as engine_module
+    import nea_policy.engine.engine as engine_module
 
     engine = make_engine(tmp_path, [flow_rule("flow.abuse is set")])
     data = scenario({"abuse": "low"})
@@ -205,7 +205,7 @@ def test_an_error_inside_an_action_is_raised_and_leaves_no_state(tmp_path: Path,
         raise RuntimeError("boom")
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine_module, "_Firing", broken)
+        patch.setattr(engine_module, "Firing", broken)
         with pytest.raises(EvaluationError) as caught:
             engine.evaluate(data)
     assert caught.value.code == "action_failed"

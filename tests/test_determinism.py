@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from nea_policy.engine import Engine
+from nea_policy.engine.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = ROOT / "examples" / "northeast-asia.yaml"
 SMALL = ROOT / "examples" / "russians-in-japan.yaml"
 
 # Prints the JSON reports of both files; the order of sets and dicts inside would differ with the hash seed.
-SCRIPT = "import sys; from nea_policy.engine import Engine; e = Engine(); sys.stdout.write(''.join(e.evaluate(p).to_json() for p in sys.argv[1:]))"
+SCRIPT = "import sys; from nea_policy.engine.engine import Engine; e = Engine(); sys.stdout.write(''.join(e.evaluate(p).to_json() for p in sys.argv[1:]))"
 
 
 def _in_process(*paths: Path) -> str:

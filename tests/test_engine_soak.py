@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from nea_policy.engine import Engine
-from nea_policy.facts import LEVEL_ORDER
+from nea_policy.engine.engine import Engine
+from nea_policy.model.facts import LEVEL_ORDER
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 LEVEL_FIELDS = ["abuse", "fear_of_exposure", "recruiter_exploitation", "employer_exploitation", "illegal_work", "persecution_risk_on_return", "host_fear", "stereotypes", "public_ignorance"]
@@ -51,9 +51,9 @@ def test_the_engine_runs_on_the_patched_core() -> None:
     """durable_rules' Python layer must call nea-policy's build of the C core (vendor/durable_rules/PATCHES.md)."""
     import durable.engine
 
-    from nea_policy import _durable_core
+    from nea_policy.engine import _durable_core
 
     engine = Engine()
     assert durable.engine.durable_rules_engine is _durable_core
-    assert _durable_core.__name__ == "nea_policy._durable_core"
+    assert _durable_core.__name__ == "nea_policy.engine._durable_core"
     assert engine.evaluate(EXAMPLES[0]).recommendations

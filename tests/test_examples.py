@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from nea_policy.engine import Engine
-from nea_policy.report import Report
+from nea_policy.engine.engine import Engine
+from nea_policy.model.report import Report
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 REFUGEE_SEMI_HUMANITARIAN = {"identify-refugees", "semi-resident-status", "humanitarian-assistance"}

@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from nea_policy.counterfactuals import Limits, apply_changes
-from nea_policy.engine import Engine
+from nea_policy.analysis.counterfactuals import Limits, apply_changes
+from nea_policy.analysis.matcher import FAILED, HELD, MISSING
+from nea_policy.api import Engine
 from nea_policy.errors import RuleError
-from nea_policy.explain import render_explanation_markdown, render_explanation_text
-from nea_policy.facts import load_scenario
-from nea_policy.matcher import FAILED, HELD, MISSING
-from nea_policy.report import FindingNode, Recommendation
+from nea_policy.model.facts import load_scenario
+from nea_policy.model.report import FindingNode, Recommendation
+from nea_policy.render.explanation import (
+    render_explanation_markdown,
+    render_explanation_text,
+)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 RUSSIANS = EXAMPLES / "russians-in-japan.yaml"

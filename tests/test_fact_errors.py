@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from nea_policy.cli import main
 from nea_policy.errors import InputError, NeaPolicyError, ScenarioError
-from nea_policy.facts import load_scenario
+from nea_policy.model.facts import load_scenario
 
 MINIMAL = """\
 countries:

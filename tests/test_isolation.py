@@ -11,13 +11,16 @@ from typing import Any
 
 import pytest
 import yaml
-
-import nea_policy.engine as engine_module
 from conftest import live_facts
-from nea_policy.engine import _FACT_IDS, Engine
+
+import nea_policy.engine.engine as engine_module
+import nea_policy.engine.report_builder as report_builder_module
+import nea_policy.engine.run as run_module
+from nea_policy.engine.engine import Engine
+from nea_policy.engine.run import FACT_IDS as _FACT_IDS
 from nea_policy.errors import EvaluationError
-from nea_policy.fact_types import encode_scenario
-from nea_policy.facts import load_scenario
+from nea_policy.model.fact_types import encode_scenario
+from nea_policy.model.facts import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -97,7 +100,7 @@ def test_a_failing_action_leaves_the_engine_usable_and_the_session_empty(monkeyp
     region = load_scenario(ROOT / "examples" / "northeast-asia.yaml")
     expected = engine.evaluate(region).to_json()
     sid = engine._sid
-    real = engine_module._Firing
+    real = engine_module.Firing
     calls = [0]
 
     def failing(*args: Any, **kwargs: Any) -> Any:
@@ -107,7 +110,7 @@ def test_a_failing_action_leaves_the_engine_usable_and_the_session_empty(monkeyp
         return real(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine_module, "_Firing", failing)
+        patch.setattr(engine_module, "Firing", failing)
         with pytest.raises(EvaluationError) as caught:
             engine.evaluate(region)
     assert caught.value.code == "action_failed" and f"failure at firing {fail_at}" in str(caught.value)
@@ -124,7 +127,7 @@ def test_a_failure_while_building_the_report_leaves_the_engine_usable(monkeypatc
         raise _Boom("report")
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine_module._ReportBuilder, "build", broken)
+        patch.setattr(report_builder_module.ReportBuilder, "build", broken)
         with pytest.raises(_Boom):
             engine.evaluate(scenario)
     assert not engine._lock.locked() and live_facts(engine) == []
@@ -136,15 +139,15 @@ def test_a_finding_durable_rules_refuses_inside_an_action_leaves_no_state(engine
     raises, and clearing the session (which then retracts id 0 twice) still leaves it empty."""
     scenario = load_scenario(ROOT / "examples" / "chinese-in-the-russian-far-east.yaml")
     expected = engine.evaluate(scenario).to_json()
-    base = len([f for f in encode_scenario(scenario) if f["t"] in engine._asserted_types])
-    real = engine_module._Run.new_id
+    base = len([f for f in encode_scenario(scenario) if f["t"] in engine.asserted_types])
+    real = run_module.Run.new_id
 
     def clashing(self: Any) -> str:
         number = real(self)
         return "0" if int(number) == base else number  # the first id after the base facts: a derived finding
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine_module._Run, "new_id", clashing)
+        patch.setattr(run_module.Run, "new_id", clashing)
         with pytest.raises(EvaluationError) as caught:
             engine.evaluate(scenario)
     assert caught.value.code == "action_failed" and "MessageObservedException" in str(caught.value)
@@ -231,7 +234,7 @@ def test_a_scenario_needing_more_fact_ids_than_are_safe_is_refused_cleanly(monke
     region = load_scenario(ROOT / "examples" / "northeast-asia.yaml")
     expected = engine.evaluate(region).to_json()
     with monkeypatch.context() as patch:
-        patch.setattr(engine_module, "_FACT_IDS", bound)
+        patch.setattr(run_module, "FACT_IDS", bound)
         with pytest.raises(EvaluationError) as caught:
             engine.evaluate(region)
     assert caught.value.code == "too_many_facts" and f"more than {bound:,} engine facts" in str(caught.value)

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from nea_policy.cli import main
-from nea_policy.lint import LintResult, lint_rules
+from nea_policy.language.lint import LintResult, lint_rules
 
 SOURCE = "Neighbours should cooperate on labor migration when their economies complement each other. Hosts should help."
 

@@ -10,10 +10,16 @@ from typing import Any
 import pytest
 import yaml
 
-from nea_policy.engine import Engine
-from nea_policy.fact_types import FACT_TYPES, FINDING, encode_scenario
-from nea_policy.facts import load_scenario
-from nea_policy.matcher import FAILED, HELD, MISSING, candidates, holding_subjects
+from nea_policy.analysis.matcher import (
+    FAILED,
+    HELD,
+    MISSING,
+    candidates,
+    holding_subjects,
+)
+from nea_policy.engine.engine import Engine
+from nea_policy.model.fact_types import FACT_TYPES, FINDING
+from nea_policy.model.facts import load_scenario
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SMALL = sorted(p for p in EXAMPLES.glob("*.yaml") if p.name != "northeast-asia.yaml")
@@ -24,9 +30,8 @@ def fired_subjects(engine: Engine, data: dict[str, Any]) -> tuple[dict[str, set[
     """What durable_rules fired, per rule id (subject keys); and the facts and findings the matcher is given."""
     scenario = load_scenario(data)
     report = engine.evaluate(scenario)
-    facts = [f for f in encode_scenario(scenario) if f["t"] in engine._asserted_types]
-    with engine._lock:
-        firings = engine._fire([dict(f) for f in facts])
+    facts = engine.facts_of(scenario)
+    firings = engine.fire([dict(f) for f in facts])
     fired: dict[str, set[str]] = {}
     for firing in firings:
         rule = firing.compiled.rule

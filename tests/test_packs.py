@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from nea_policy.authoring.rule_tests import run_tests
 from nea_policy.cli import main
-from nea_policy.engine import Engine
+from nea_policy.engine.engine import Engine
 from nea_policy.errors import RuleError
-from nea_policy.lint import lint_rules
-from nea_policy.rules import bundled_rules_dir, load_ruleset
-from nea_policy.testing import run_tests
+from nea_policy.language.lint import lint_rules
+from nea_policy.language.rules import bundled_rules_dir, load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "examples" / "packs" / "trafficking-protocol"

@@ -15,18 +15,23 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import live_facts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nea_policy.cli import main
-from nea_policy.documents import DEFAULT_MAX_BYTES, decode_bytes, load_document, parse_document
-from conftest import live_facts
-from nea_policy.engine import Engine
+from nea_policy.engine.engine import Engine
 from nea_policy.errors import InputError, NeaPolicyError, RuleError, ScenarioError
-from nea_policy.fact_types import FACT_TYPES
-from nea_policy.facts import parse_scenario_text, scenario_from_document
-from nea_policy.render_text import render_text
-from nea_policy.report import Report
+from nea_policy.model.documents import (
+    DEFAULT_MAX_BYTES,
+    decode_bytes,
+    load_document,
+    parse_document,
+)
+from nea_policy.model.fact_types import FACT_TYPES
+from nea_policy.model.facts import parse_scenario_text, scenario_from_document
+from nea_policy.model.report import Report
+from nea_policy.render.text import render_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))

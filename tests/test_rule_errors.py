@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from nea_policy.errors import RuleError
-from nea_policy.rules import load_ruleset
+from nea_policy.language.rules import load_ruleset
 
 GOOD = {
     "id": "good",

@@ -14,11 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from nea_policy.conditions import AnyOf, Comparison, Condition, FieldRef
-from nea_policy.engine import Engine
-from nea_policy.fact_types import FACT_TYPES
-from nea_policy.rules import Rule, RuleSet, bundled_rules_dir, load_ruleset
-from nea_policy.testing import TestCase, bundled_tests_dir, find_test_files, load_test_file, run_case, run_tests
+from nea_policy.authoring.rule_tests import (
+    TestCase,
+    bundled_tests_dir,
+    find_test_files,
+    load_test_file,
+    run_case,
+    run_tests,
+)
+from nea_policy.engine.engine import Engine
+from nea_policy.language.conditions import Comparison, Condition, FieldRef
+from nea_policy.language.rules import Rule, RuleSet, bundled_rules_dir, load_ruleset
+from nea_policy.model.fact_types import FACT_TYPES
 
 _NEGATE = {"==": "!=", "!=": "==", ">": "<=", "<=": ">", ">=": "<", "<": ">=", "in": "not in", "not in": "in",
            "contains": "not contains", "not contains": "contains", "is set": "is not set", "is not set": "is set"}
@@ -238,7 +245,7 @@ cases:
     expectations: {}
 """,
     )
-    from nea_policy.testing import TestError
+    from nea_policy.authoring.rule_tests import TestError
 
     with pytest.raises(TestError) as caught:
         load_test_file(test_file)

@@ -8,11 +8,16 @@ from typing import Any
 
 import pytest
 
-from nea_policy.engine import Engine
+from nea_policy.analysis.sweep import SweepResult, grid_size, parse_vary, sweep
+from nea_policy.api import Engine
 from nea_policy.errors import InputError, NeaPolicyError
-from nea_policy.facts import load_scenario
-from nea_policy.sweep import SweepResult, grid_size, parse_vary, render_sweep_csv, render_sweep_markdown, render_sweep_text, sweep
-from nea_policy.whatif import apply_assignments, parse_assignment
+from nea_policy.model.facts import load_scenario
+from nea_policy.model.paths import apply_assignments, parse_assignment
+from nea_policy.render.sweep import (
+    render_sweep_csv,
+    render_sweep_markdown,
+    render_sweep_text,
+)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NK = EXAMPLES / "north-koreans-in-china.yaml"

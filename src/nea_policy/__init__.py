@@ -1,4 +1,9 @@
-"""nea-policy: policy recommendations for cross-border human flows in Northeast Asia, with their reasons."""
+"""nea-policy: policy recommendations for cross-border human flows in Northeast Asia, with their reasons.
+
+The package is layered (each layer imports only those below it): `model` (facts, documents, reports), `language`
+(rules and their compiler), `engine` (durable_rules' Rete core and report building), `analysis` (explain, why-not,
+counterfactuals, what-if, compare, sweep), `render` and `authoring`, then `api` (the public functions), `cli`.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +12,27 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .engine import Engine
-    from .errors import EvaluationError, InputError, NeaPolicyError, RuleError, ScenarioError
-    from .facts import Scenario, load_scenario
-    from .report import Report
+    from nea_policy.api import (
+        Engine,
+        EvaluationError,
+        InputError,
+        NeaPolicyError,
+        Report,
+        RuleError,
+        Scenario,
+        ScenarioError,
+        load_scenario,
+    )
 
-_LAZY = {
-    "Engine": "engine",
-    "Scenario": "facts",
-    "load_scenario": "facts",
-    "Report": "report",
-    "NeaPolicyError": "errors",
-    "InputError": "errors",
-    "ScenarioError": "errors",
-    "RuleError": "errors",
-    "EvaluationError": "errors",
-}
+_PUBLIC = ("Engine", "Scenario", "load_scenario", "Report", "NeaPolicyError", "InputError", "ScenarioError", "RuleError", "EvaluationError")
 
-__all__ = [*_LAZY, "__version__"]
+__all__ = [*_PUBLIC, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
     # Imported lazily so that `nea-policy --help` does not pay for durable_rules and pydantic.
-    if name in _LAZY:
-        import importlib
+    if name in _PUBLIC:
+        from nea_policy import api
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(api, name)
     raise AttributeError(name)

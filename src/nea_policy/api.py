@@ -1,19 +1,86 @@
-"""The library calls behind the command line: read fact files (or standard input), check them, evaluate them, compare them."""
+"""The library's public functions: read fact files (or standard input), check, evaluate, compare, explain, sweep.
+
+The command line, the service and the page call these; `nea_policy` exports the names most programs need
+(`Engine`, `Scenario`, `Report`, `load_scenario`, the errors).
+"""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Literal
 
-from .documents import DEFAULT_MAX_BYTES, Document, decode_bytes, load_document, parse_document
-from .errors import InputError, NeaPolicyError, Problem
-from .facts import Scenario, scenario_from_document
-from .report import Report
+from nea_policy.analysis.compare import Comparison, compare_scenarios
+from nea_policy.analysis.counterfactuals import (
+    Counterfactuals,
+    Limits,
+    Situation,
+    normalize_subject,
+    resolve_target,
+    search,
+)
+from nea_policy.analysis.explain import Explanation, WhyNot, explain, why_not
+from nea_policy.analysis.sweep import SweepResult, sweep
+from nea_policy.analysis.whatif import what_if
+from nea_policy.engine.engine import Engine as CoreEngine
+from nea_policy.errors import (
+    EvaluationError,
+    InputError,
+    NeaPolicyError,
+    Problem,
+    RuleError,
+    ScenarioError,
+)
+from nea_policy.model.documents import (
+    DEFAULT_MAX_BYTES,
+    Document,
+    decode_bytes,
+    load_document,
+    parse_document,
+)
+from nea_policy.model.facts import Scenario, load_scenario, scenario_from_document
+from nea_policy.model.report import Report
 
-if TYPE_CHECKING:
-    from .compare import Comparison
-    from .engine import Engine
+ScenarioSource = Scenario | dict[str, Any] | str | Path
+
+
+def _file_of(scenario: Any) -> str:
+    """The fact file a scenario came from, for ready-to-run command lines ('FILE' when it came from memory)."""
+    return str(scenario) if isinstance(scenario, (str, Path)) else "FILE"
+
+
+class Engine(CoreEngine):
+    """The engine (`nea_policy.engine.Engine`) with the analyses as methods: explain, why_not, counterfactuals, sweep.
+
+    Each method is the function of `nea_policy.analysis` of the same name, called with this engine.
+    """
+
+    def explain(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, **options: Any) -> Explanation:
+        """Proof tree of a conclusion that holds, or why it does not; with verified change sets (see analysis.explain)."""
+        return explain(self, load_scenario(scenario), rule_id, subject, file=_file_of(scenario), **options)
+
+    def why_not(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None) -> WhyNot:
+        """Per candidate binding, which conditions of the rule held, failed or are missing; closest first."""
+        conclusion, kind = resolve_target(self, rule_id)
+        return why_not(Situation.of(self, load_scenario(scenario), _file_of(scenario)), conclusion, kind, subject)
+
+    def counterfactuals(
+        self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, *, goal: Literal["fire", "stop"] | None = None, limits: Limits | None = None
+    ) -> Counterfactuals:
+        """Smallest verified change sets that make the conclusion fire (or, when it holds, stop); goal 'fire' or 'stop'."""
+        conclusion, _ = resolve_target(self, rule_id)
+        subject = normalize_subject(subject)
+        situation = Situation.of(self, load_scenario(scenario), _file_of(scenario))
+        if goal is None:
+            holding = situation.holding(conclusion)
+            goal = "stop" if (subject in holding if subject is not None else bool(holding)) else "fire"
+        return search(situation, conclusion, subject, goal, limits)
+
+    def sweep(self, scenario: ScenarioSource, vary: dict[str, list[Any]], **options: Any) -> SweepResult:
+        """Evaluate the grid of scenarios the varied paths span; which recommendations hold at each point (see analysis.sweep)."""
+        return sweep(self, load_scenario(scenario), vary, **options)
+
 
 STDIN = "-"
 
@@ -108,8 +175,6 @@ def compare_sources(
     stdin: IO[bytes] | None = None,
 ) -> Comparison:
     """Compare what two fact files lead to, with the fact differences behind each change."""
-    from .compare import compare_scenarios
-
     scenarios = _read_all([base, variant], max_bytes=max_bytes, stdin=stdin)
     return compare_scenarios(scenarios[0], scenarios[1], make_engine(rules, extra_rules))
 
@@ -124,11 +189,43 @@ def what_if_source(
     stdin: IO[bytes] | None = None,
 ) -> Comparison:
     """Apply `PATH=VALUE` changes to a fact file and compare the result with the original."""
-    from .whatif import what_if
-
     document = read_document(source, max_bytes=max_bytes, stdin=stdin)
     _, _, comparison = what_if(document, assignments, make_engine(rules, extra_rules))
     return comparison
+
+
+def explain_file(
+    source: str,
+    rule_id: str,
+    subject: str | None = None,
+    *,
+    rules: list[str | Path] | None = None,
+    extra_rules: list[str | Path] | None = None,
+    max_bytes: int | None = None,
+    stdin: IO[bytes] | None = None,
+    limits: Limits | None = None,
+) -> Explanation:
+    """Read a fact file (or `-`), load the rules, and explain (what `nea-policy explain` calls)."""
+    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
+    engine = make_engine(rules, extra_rules)
+    return explain(engine, scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
+
+
+
+def sweep_file(
+    source: str,
+    vary: dict[str, list[Any]],
+    *,
+    rules: list[str | Path] | None = None,
+    extra_rules: list[str | Path] | None = None,
+    max_bytes: int | None = None,
+    stdin: IO[bytes] | None = None,
+    **options: Any,
+) -> SweepResult:
+    """Read a fact file (or `-`), load the rules, and sweep (what `nea-policy sweep` calls)."""
+    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
+    return sweep(make_engine(rules, extra_rules), scenario, vary, **options)
+
 
 
 _ENGINES: dict[tuple[Any, ...], Engine] = {}
@@ -140,8 +237,6 @@ def make_engine(rules: list[str | Path] | None = None, extra_rules: list[str | P
     durable_rules never frees a host or a ruleset, so a process that evaluates many times (tests, a server)
     reuses the engine while the rule files are unchanged.
     """
-    from .engine import Engine
-
     key = (_folders_key(rules), _folders_key(extra_rules))
     engine = _ENGINES.get(key)
     if engine is None:
@@ -173,8 +268,6 @@ def check_actor(reports: list[Report], actor: str) -> None:
     """An error when no report's scenario declares the country an --actor names (a typo would otherwise show nothing)."""
     declared = sorted({code for report in reports for code in report.scenario.countries})
     if actor not in declared:
-        import difflib
-
         close = difflib.get_close_matches(actor, declared, n=1)
         raise InputError(
             f"{actor} is not a country of the scenario; declared: {', '.join(declared)}",
@@ -193,10 +286,32 @@ def json_schema(kind: str) -> dict[str, Any]:
         schema = Scenario.model_json_schema()
         title = "nea-policy fact file (scenario)"
     elif kind == "report":
-        from .report import Report as ReportModel
-
-        schema = ReportModel.model_json_schema(mode="serialization")
+        schema = Report.model_json_schema(mode="serialization")
         title = "nea-policy report"
     else:
         raise InputError(f"no schema {kind!r}; choose one of {', '.join(SCHEMA_KINDS)}", code="unknown_schema")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": title}
+
+
+__all__ = [
+    "CheckResult",
+    "Engine",
+    "EvaluationError",
+    "InputError",
+    "NeaPolicyError",
+    "Report",
+    "RuleError",
+    "Scenario",
+    "ScenarioError",
+    "check_sources",
+    "compare_sources",
+    "evaluate_sources",
+    "explain_file",
+    "json_schema",
+    "load_scenario",
+    "make_engine",
+    "read_document",
+    "read_scenario",
+    "sweep_file",
+    "what_if_source",
+]

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import click
 
-from . import __version__
+from nea_policy import __version__
 
 DEFAULT_MAX_BYTES_TEXT = "10 MiB"
 PLAIN_WIDTH = 88
@@ -44,7 +44,7 @@ class _Main(click.Group):
 
 
 def _report_error(error: Exception) -> None:
-    from .errors import NeaPolicyError
+    from nea_policy.errors import NeaPolicyError
 
     if isinstance(error, NeaPolicyError):
         for problem in error.problems:
@@ -108,7 +108,7 @@ def _max_bytes_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _limits(max_bytes: int | None) -> dict[str, Any]:
-    from .documents import DEFAULT_MAX_BYTES
+    from nea_policy.model.documents import DEFAULT_MAX_BYTES
 
     return {"max_bytes": max_bytes or DEFAULT_MAX_BYTES, "stdin": sys.stdin.buffer}
 
@@ -126,7 +126,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from .errors import InputError
+    from nea_policy.errors import InputError
 
     if output.is_dir():
         raise InputError("is a directory; name a file to write", code="is_a_directory", location=str(output))
@@ -200,7 +200,7 @@ def evaluate(
       nea-policy evaluate examples/russians-in-japan.yaml --format html -o report.html
       cat scenario.json | nea-policy evaluate - --format json
     """
-    from .api import check_actor, evaluate_sources
+    from nea_policy.api import check_actor, evaluate_sources
 
     reports = evaluate_sources(list(files), rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
     if actor is not None:
@@ -208,20 +208,20 @@ def evaluate(
     if fmt == "json":
         import json
 
-        from .api import narrow_report
+        from nea_policy.api import narrow_report
 
         narrowed = [narrow_report(r, actor=actor, findings=findings) for r in reports]
         text = narrowed[0].to_json() if len(narrowed) == 1 else json.dumps([r.model_dump(mode="json") for r in narrowed], indent=2, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
-        from .render_markdown import render_markdown
+        from nea_policy.render.markdown import render_markdown
 
         text = render_markdown(reports, show_findings=findings, actor=actor)
     elif fmt == "html":
-        from .render_html import render_html
+        from nea_policy.render.html import render_html
 
         text = render_html(reports, show_findings=findings, actor=actor)
     elif _use_rich(color, output):
-        from .render_text import print_rich
+        from nea_policy.render.text import print_rich
 
         console = _rich_console(color)
         for index, report in enumerate(reports):
@@ -230,7 +230,7 @@ def evaluate(
             print_rich(report, console, show_findings=findings, actor=actor)
         return
     else:
-        from .render_text import render_text
+        from nea_policy.render.text import render_text
 
         text = "\n".join(render_text(r, width=_plain_width(), show_findings=findings, actor=actor) for r in reports)
     _emit(text, output)
@@ -253,7 +253,7 @@ def check(files: tuple[str, ...], max_bytes: int | None, fmt: str) -> None:
       nea-policy check examples/*.yaml
       nea-policy check my-scenario.yaml --format json
     """
-    from .api import check_sources
+    from nea_policy.api import check_sources
 
     results = check_sources(list(files), **_limits(max_bytes))
     if fmt == "json":
@@ -288,7 +288,7 @@ def _emit_comparison(comparison: Any, fmt: str, output: Path | None) -> None:
     if fmt == "json":
         _emit(comparison.to_json(), output)
     else:
-        from .render_text import render_comparison_text
+        from nea_policy.render.text import render_comparison_text
 
         _emit(render_comparison_text(comparison, width=_plain_width()), output)
 
@@ -310,7 +310,7 @@ def compare(base: str, variant: str, fmt: str, output: Path | None, rules: tuple
     Example:
       nea-policy compare examples/north-koreans-in-china.yaml my-variant.yaml
     """
-    from .api import compare_sources
+    from nea_policy.api import compare_sources
 
     comparison = compare_sources(base, variant, rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
     _emit_comparison(comparison, fmt, output)
@@ -342,7 +342,7 @@ def what_if(file: str, assignments: tuple[str, ...], fmt: str, output: Path | No
           --set countries.CN.surplus_labor=low --set countries.CN.rural_unemployment=low
       nea-policy what-if examples/russians-in-japan.yaml --set relations.JP-RU.cultural_gap=low
     """
-    from .api import what_if_source
+    from nea_policy.api import what_if_source
 
     comparison = what_if_source(file, list(assignments), rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
     _emit_comparison(comparison, fmt, output)
@@ -371,7 +371,11 @@ def explain(
       nea-policy explain examples/russians-in-japan.yaml semi-resident-status
       nea-policy explain examples/north-koreans-in-china.yaml identify-refugees --format markdown
     """
-    from .explain import explain_file, render_explanation_markdown, render_explanation_text
+    from nea_policy.api import explain_file
+    from nea_policy.render.explanation import (
+        render_explanation_markdown,
+        render_explanation_text,
+    )
 
     result = explain_file(file, rule_id, subject, rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
     if fmt == "json":
@@ -411,7 +415,19 @@ def sweep(
           --vary flows.kp-to-cn.fear_of_exposure=low,high
       nea-policy sweep examples/northeast-asia.yaml --vary relations.JP-RU.cultural_gap=low,high --format csv
     """
-    from .sweep import DEFAULT_MAX_POINTS, default_jobs, grid_size, parse_vary, plan_jobs, render_sweep_csv, render_sweep_markdown, render_sweep_text, sweep_file
+    from nea_policy.analysis.sweep import (
+        DEFAULT_MAX_POINTS,
+        default_jobs,
+        grid_size,
+        parse_vary,
+        plan_jobs,
+    )
+    from nea_policy.api import sweep_file
+    from nea_policy.render.sweep import (
+        render_sweep_csv,
+        render_sweep_markdown,
+        render_sweep_text,
+    )
 
     vary = parse_vary(vary_items)
     size = grid_size(vary)
@@ -457,8 +473,9 @@ def rules_list(rules: tuple[Path, ...], extra_rules: tuple[Path, ...], fmt: str)
     Example:
       nea-policy rules list
     """
-    from .rule_docs import list_rules, render_rule_list
-    from .rules import load_ruleset
+    from nea_policy.language.rule_docs import list_rules
+    from nea_policy.language.rules import load_ruleset
+    from nea_policy.render.rules import render_rule_list
 
     summaries = list_rules(load_ruleset(list(rules) or None, list(extra_rules) or None))
     if fmt == "json":
@@ -481,8 +498,9 @@ def rules_show(rule_id: str, rules: tuple[Path, ...], extra_rules: tuple[Path, .
     Example:
       nea-policy rules show cooperative-migration-and-trade-regime
     """
-    from .rule_docs import describe_rule, render_rule_doc
-    from .rules import load_ruleset
+    from nea_policy.language.rule_docs import describe_rule
+    from nea_policy.language.rules import load_ruleset
+    from nea_policy.render.rules import render_rule_doc
 
     doc = describe_rule(load_ruleset(list(rules) or None, list(extra_rules) or None), rule_id)
     click.echo(render_rule_doc(doc, width=_plain_width()), nl=False)
@@ -499,8 +517,8 @@ def rules_graph(fmt: str, rules: tuple[Path, ...], extra_rules: tuple[Path, ...]
       nea-policy rules graph > rules.mmd
       nea-policy rules graph --format dot | dot -Tsvg > rules.svg
     """
-    from .rule_docs import graph_dot, graph_mermaid
-    from .rules import load_ruleset
+    from nea_policy.language.rules import load_ruleset
+    from nea_policy.render.rules import graph_dot, graph_mermaid
 
     ruleset = load_ruleset(list(rules) or None, list(extra_rules) or None)
     click.echo(graph_dot(ruleset) if fmt == "dot" else graph_mermaid(ruleset), nl=False)
@@ -521,7 +539,7 @@ def rules_check(dirs: tuple[Path, ...], extra_rules: tuple[Path, ...], source: P
       nea-policy rules check --extra-rules examples/packs/trafficking-protocol
       nea-policy rules check --source cross-border-human-flows-in-northeast-asia.txt
     """
-    from .lint import lint_rules
+    from nea_policy.language.lint import lint_rules
 
     result = lint_rules(list(dirs) or None, list(extra_rules) or None, source=source)
     click.echo(result.model_dump_json(indent=2) if fmt == "json" else result.render(), nl=fmt == "json")
@@ -549,7 +567,7 @@ def test_command(
       nea-policy test --coverage --min-coverage 100
       nea-policy test examples/packs/trafficking-protocol
     """
-    from .testing import render_results, run_tests
+    from nea_policy.authoring.rule_tests import render_results, run_tests
 
     result = run_tests(
         list(paths) or None, rules=list(rules) or None, extra_rules=list(extra_rules) or None, coverage=coverage or min_coverage is not None, min_coverage=min_coverage
@@ -573,7 +591,7 @@ def schema(kind: str) -> None:
     """
     import json
 
-    from .api import json_schema
+    from nea_policy.api import json_schema
 
     click.echo(json.dumps(json_schema(kind), indent=2, ensure_ascii=False))
 
@@ -588,7 +606,7 @@ def new(path: Path, force: bool) -> None:
     Example:
       nea-policy new my-scenario.yaml && nea-policy check my-scenario.yaml
     """
-    from .template import write_template
+    from nea_policy.authoring.template import write_template
 
     written = write_template(path, force=force)
     click.echo(f"wrote {written}; fill it in, then: nea-policy check {written}")

@@ -967,7 +967,7 @@ PyMODINIT_FUNC PyInit__durable_core(void)
 {
     PyObject *m = PyModule_Create(&moduledef);
     if (m != NULL) {
-        RulesError = PyErr_NewException("nea_policy._durable_core.error", NULL, NULL);
+        RulesError = PyErr_NewException("nea_policy.engine._durable_core.error", NULL, NULL);
         Py_INCREF(RulesError);
         PyModule_AddObject(m, "error", RulesError);
     }
@@ -981,7 +981,7 @@ PyMODINIT_FUNC initdurable_rules_engine(void)
 {
     PyObject *m = Py_InitModule("_durable_core", myModule_methods);
     if (m != NULL) {
-        RulesError = PyErr_NewException("nea_policy._durable_core.error", NULL, NULL);
+        RulesError = PyErr_NewException("nea_policy.engine._durable_core.error", NULL, NULL);
         Py_INCREF(RulesError);
         PyModule_AddObject(m, "error", RulesError);
     }

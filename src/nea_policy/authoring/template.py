@@ -5,8 +5,16 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from .errors import InputError
-from .facts import LEVEL_ORDER, AgreementKind, Convention, EstimateKind, FlowKind, LegalStatus, MediaTone
+from nea_policy.errors import InputError
+from nea_policy.model.facts import (
+    LEVEL_ORDER,
+    AgreementKind,
+    Convention,
+    EstimateKind,
+    FlowKind,
+    LegalStatus,
+    MediaTone,
+)
 
 _TEMPLATE = """\
 # A nea-policy scenario. Fill it in, then:

@@ -1,23 +1,24 @@
-"""What-if: change facts of a scenario by path (`flows.kp-to-cn.legal_status=regular`) and compare with the original."""
+"""Addressing the facts of a scenario by path (`flows.kp-to-cn.legal_status`) and changing them (`PATH=VALUE`).
+
+Paths name flows, regions and agreements by id, countries by code and relations by their pair in either order;
+what-if, sweeps, rule tests and the counterfactual search all change scenarios through them.
+"""
 
 from __future__ import annotations
 
 import copy
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from .compare import COLLECTIONS, Comparison, compare_scenarios
-from .documents import Document
-from .errors import InputError, Problem, ScenarioError
-from .facts import Agreement, Country, Flow, Region, Relation, Scenario, pair_key, scenario_from_document
+from nea_policy.errors import InputError, Problem
+from nea_policy.model.facts import Agreement, Country, Flow, Region, Relation, pair_key
 
-if TYPE_CHECKING:
-    from .engine import Engine
-
-_MODELS: dict[str, type[Any]] = {"countries": Country, "regions": Region, "relations": Relation, "agreements": Agreement, "flows": Flow}
+# Scenario collections, the engine fact type each becomes, and how an entry is keyed.
+COLLECTIONS: dict[str, str] = {"countries": "country", "regions": "region", "relations": "relation", "agreements": "agreement", "flows": "flow"}
+MODELS: dict[str, type[Any]] = {"countries": Country, "regions": Region, "relations": Relation, "agreements": Agreement, "flows": Flow}
 _TOP_LEVEL = ("title", "description")
 
 
@@ -91,7 +92,7 @@ def _apply(data: dict[str, Any], a: Assignment) -> None:
     if len(rest) == 1:
         raise _bad(a, f"name a field of {head}.{rest[0]}, e.g. {head}.{rest[0]}.name", "")
     field = rest[1]
-    model = _MODELS[head]
+    model = MODELS[head]
     if field not in model.model_fields:
         raise _bad(a, f"a {COLLECTIONS[head]} has no field {field!r}", _close(field, list(model.model_fields)) or f"fields: {', '.join(model.model_fields)}")
     target: Any = entries[index]
@@ -115,7 +116,7 @@ def _find_entry(collection: str, entries: list[Any], name: str, a: Assignment) -
     keys: list[str] = []
     wanted = pair_key(*name.split("-", 1)) if collection == "relations" and name.count("-") == 1 else name
     for i, entry in enumerate(entries):
-        key = _entry_key(collection, entry)
+        key = entry_key(collection, entry)
         keys.append(key)
         if key == wanted:
             return i
@@ -124,7 +125,7 @@ def _find_entry(collection: str, entries: list[Any], name: str, a: Assignment) -
     raise _bad(a, f"no entry in {collection} has the {what} {name!r}", hint)
 
 
-def _entry_key(collection: str, entry: Any) -> str:
+def entry_key(collection: str, entry: Any) -> str:
     if not isinstance(entry, dict):
         return "?"
     if collection == "countries":
@@ -167,36 +168,8 @@ def _bad(a: Assignment, message: str, hint: str) -> InputError:
     return InputError([Problem("bad_set_path", f"{a.text!r}: {message}", "--set", hint)])
 
 
-def _blame(problem: Problem, landing: dict[str, str]) -> Problem:
+def blame(problem: Problem, landing: dict[str, str]) -> Problem:
     for path, text in landing.items():
         if problem.message.startswith((f"{path}:", f"{path}[", f"{path}.")):
             return Problem(problem.code, problem.message, f"--set {text}", problem.hint)
     return problem
-
-
-def what_if(document: Document, assignments: list[str], engine: Engine) -> tuple[Scenario, Scenario, Comparison]:
-    """The scenario of a parsed fact file, the same with the assignments applied, and their comparison."""
-    base = scenario_from_document(document)
-    parsed: list[Assignment] = []
-    problems: list[Problem] = []
-    for text in assignments:
-        try:
-            parsed.append(parse_assignment(text))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    try:
-        data = apply_assignments(document.data, parsed)
-    except InputError as exc:
-        problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
-    try:
-        variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data))
-    except ScenarioError as exc:
-        # Point at the --set that made the value, not at a line of the file that never held it.
-        landing = {field_path(a, document.data): a.text for a in parsed}
-        raise ScenarioError([_blame(p, landing) for p in exc.problems]) from None
-    comparison = compare_scenarios(base, variant, engine)
-    if variant.title == base.title:
-        comparison = comparison.model_copy(update={"variant": f"what if {', '.join(assignments)}"})
-    return base, variant, comparison

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import durable.engine as _durable_engine
 
-from . import _durable_core as core
+from nea_policy.engine import _durable_core as core
 
 _durable_engine.durable_rules_engine = core  # the Ruleset methods look the module up at call time
 

@@ -15,11 +15,11 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, Field, computed_field
 
-from .fact_types import encode_scenario
-from .facts import Scenario
-from .matcher import candidates
-from .report import FindingNode, Report
-from .rules import Rule
+from nea_policy.analysis.matcher import candidates
+from nea_policy.language.rules import Rule
+from nea_policy.model.fact_types import encode_scenario
+from nea_policy.model.facts import Scenario
+from nea_policy.model.report import FindingNode, Report
 
 # A rule over many aliases in a large scenario could have a huge cross product; past this, stop enumerating.
 MAX_BINDINGS_PER_RULE = 200_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .report import FindingNode, Recommendation, Report
-from .render_text import actors_of, evidence_text, visible
+from nea_policy.model.report import FindingNode, Recommendation, Report
+from nea_policy.render.text import actors_of, evidence_text, visible
 
 ARTICLE_TITLE = "Cross-Border Human Flows in Northeast Asia"
 ARTICLE_PUBLISHER = "Migration Policy Institute, Migration Information Source"

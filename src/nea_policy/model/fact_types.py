@@ -10,7 +10,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .facts import LEVEL_ORDER, Agreement, Country, Flow, Level, Region, Relation, Scenario, pair_key
+from nea_policy.model.facts import (
+    LEVEL_ORDER,
+    Agreement,
+    Country,
+    Flow,
+    Level,
+    Region,
+    Relation,
+    Scenario,
+    pair_key,
+)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,15 @@ from typing import Any, Iterator
 
 import pytest
 
-from .errors import NeaPolicyError
-from .testing import CaseResult, EngineCache, TestCase, is_test_file, load_test_file, run_case
+from nea_policy.authoring.rule_tests import (
+    CaseResult,
+    EngineCache,
+    TestCase,
+    is_test_file,
+    load_test_file,
+    run_case,
+)
+from nea_policy.errors import NeaPolicyError
 
 _ENGINES = pytest.StashKey[EngineCache]()
 

@@ -30,12 +30,12 @@ from typing import Any, Iterable, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
-from .documents import Document, load_document
-from .coverage import CoverageResult
-from .engine import Engine
-from .errors import InputError, NeaPolicyError, Problem
-from .facts import Scenario, pair_key, scenario_from_document
-from .report import FindingNode, Report
+from nea_policy.authoring.coverage import CoverageResult
+from nea_policy.engine.engine import Engine
+from nea_policy.errors import NeaPolicyError, Problem
+from nea_policy.model.documents import Document, load_document
+from nea_policy.model.facts import Scenario, pair_key, scenario_from_document
+from nea_policy.model.report import FindingNode, Report
 
 TEST_FILE_PATTERNS: tuple[str, ...] = ("*.rules-test.yaml", "*.rules-test.yml", "*.rules-test.json")
 
@@ -48,7 +48,7 @@ def is_test_file(path: str | Path) -> bool:
 
 def bundled_tests_dir() -> Path:
     """The folder of rule tests shipped with the bundled rules."""
-    from .rules import bundled_rules_dir
+    from nea_policy.language.rules import bundled_rules_dir
 
     return bundled_rules_dir() / "tests"
 
@@ -541,7 +541,7 @@ def run_tests(
     )
     tracker = None
     if coverage or min_coverage is not None:
-        from .coverage import CoverageTracker
+        from nea_policy.authoring.coverage import CoverageTracker
 
         tracker = CoverageTracker()
     results: list[CaseResult] = []
@@ -566,7 +566,7 @@ def render_results(result: SuiteResult, *, verbose: bool = False) -> str:
     total = len(result.cases)
     lines.append(f"{result.passed} of {total} cases passed" + (f", {len(result.failed)} failed" if result.failed else ""))
     if result.coverage is not None:
-        from .coverage import render_coverage
+        from nea_policy.authoring.coverage import render_coverage
 
         lines.append("")
         lines.append(render_coverage(result.coverage))

@@ -19,16 +19,23 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .conditions import Comparison, Condition
-from .errors import NeaPolicyError
-from .fact_types import FACT_TYPES, FINDING, encode_scenario
-from .facts import LEVEL_ORDER, Scenario, pair_key
-from .matcher import FAILED, HELD, Candidate, ConditionResult, candidates, evaluate_condition
-from .report import Report
-from .rules import Absence, Rule
+from nea_policy.analysis.matcher import (
+    FAILED,
+    HELD,
+    Candidate,
+    ConditionResult,
+    candidates,
+    evaluate_condition,
+)
+from nea_policy.errors import NeaPolicyError
+from nea_policy.language.conditions import Comparison, Condition
+from nea_policy.language.rules import Absence, Rule
+from nea_policy.model.fact_types import FACT_TYPES, FINDING, encode_scenario
+from nea_policy.model.facts import LEVEL_ORDER, Scenario, pair_key
+from nea_policy.model.report import Report
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from nea_policy.engine.engine import Engine
 
 COLLECTION_OF: dict[str, str] = {"country": "countries", "region": "regions", "relation": "relations", "agreement": "agreements", "flow": "flows"}
 # Fields that name what a fact is or which facts it links: changing them re-wires the scenario rather than
@@ -270,7 +277,7 @@ class _Search:
         domain = _domain(type_name, field_name)
         if domain is None:
             return []
-        from .fact_types import decode_value
+        from nea_policy.model.fact_types import decode_value
 
         old = decode_value(type_name, field_name, fact[field_name]) if field_name in fact else None
         values: list[Any]
@@ -490,8 +497,8 @@ class _Search:
 
 def apply_changes(scenario: Scenario, changes: list[FactChange] | tuple[FactChange, ...]) -> Scenario:
     """The scenario with the changes applied through the what-if path syntax (validated like a fact file)."""
-    from .facts import load_scenario
-    from .whatif import apply_assignments, parse_assignment
+    from nea_policy.model.facts import load_scenario
+    from nea_policy.model.paths import apply_assignments, parse_assignment
 
     data = scenario.model_dump(mode="json", exclude_none=True)
     return load_scenario(apply_assignments(data, [parse_assignment(c.assignment) for c in changes]))

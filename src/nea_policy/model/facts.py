@@ -5,13 +5,27 @@ from __future__ import annotations
 import difflib
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from .documents import DEFAULT_MAX_BYTES, Document, load_document, parse_document
-from .errors import Problem, ScenarioError
-from .iso_countries import ISO_ALPHA2
+from nea_policy.errors import Problem, ScenarioError
+from nea_policy.model.documents import (
+    DEFAULT_MAX_BYTES,
+    Document,
+    load_document,
+    parse_document,
+)
+from nea_policy.model.iso_countries import ISO_ALPHA2
 
 
 class Level(str, Enum):

@@ -5,18 +5,26 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .conditions import AnyOf, Comparison, Condition, ConditionSyntaxError, FieldRef, iter_comparisons, parse_condition
-from .documents import Document, load_document
-from .errors import InputError, Problem, ProblemCollector, RuleError
-from .fact_types import BASE_TYPES, FACT_TYPES, FINDING, FieldSpec
-from .facts import LEVEL_ORDER
+from nea_policy.errors import InputError, Problem, ProblemCollector, RuleError
+from nea_policy.language.conditions import (
+    AnyOf,
+    Comparison,
+    Condition,
+    ConditionSyntaxError,
+    FieldRef,
+    iter_comparisons,
+    parse_condition,
+)
+from nea_policy.model.documents import Document, load_document
+from nea_policy.model.fact_types import BASE_TYPES, FACT_TYPES, FINDING, FieldSpec
+from nea_policy.model.facts import LEVEL_ORDER
 
 TEMPLATE_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\}")
 

@@ -6,16 +6,21 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .conditions import FieldRef, iter_comparisons
-from .facts import Scenario, pair_key
-from .report import Evidence, FindingNode, Recommendation, Report, Subject
+from nea_policy.language.conditions import FieldRef, iter_comparisons
+from nea_policy.model.facts import Scenario, pair_key
+from nea_policy.model.paths import COLLECTIONS
+from nea_policy.model.report import (
+    Evidence,
+    FindingNode,
+    Recommendation,
+    Report,
+    Subject,
+)
 
 if TYPE_CHECKING:
-    from .engine import Engine
-    from .rules import RuleSet
+    from nea_policy.engine.engine import Engine
+    from nea_policy.language.rules import RuleSet
 
-# Scenario collections, the engine fact type each becomes, and how an entry is keyed.
-COLLECTIONS: dict[str, str] = {"countries": "country", "regions": "region", "relations": "relation", "agreements": "agreement", "flows": "flow"}
 
 # Scenario fields the engine sees under other names (derived fields): a change to the left moves those on the right.
 _DERIVED: dict[tuple[str, str], set[str]] = {

@@ -22,11 +22,11 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import AnyOf, Comparison, Condition, FieldRef
-from .errors import Problem, RuleError
-from .fact_types import FACT_TYPES, FINDING, count_field
-from .facts import LEVEL_ORDER
-from .rules import Rule, RuleSet
+from nea_policy.errors import Problem, RuleError
+from nea_policy.language.conditions import AnyOf, Comparison, Condition, FieldRef
+from nea_policy.language.rules import Rule, RuleSet
+from nea_policy.model.fact_types import FACT_TYPES, FINDING, count_field
+from nea_policy.model.facts import LEVEL_ORDER
 
 STRATUM_TYPE = "stratum"
 STRATUM_ALIAS = "stratum__"

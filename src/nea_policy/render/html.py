@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import html
 
-from .report import FindingNode, Recommendation, Report
-from .render_markdown import ARTICLE_PUBLISHER, ARTICLE_TITLE, ARTICLE_URL, cited_sections
-from .render_text import actors_of, evidence_text, visible
+from nea_policy.model.report import FindingNode, Recommendation, Report
+from nea_policy.render.markdown import (
+    ARTICLE_PUBLISHER,
+    ARTICLE_TITLE,
+    ARTICLE_URL,
+    cited_sections,
+)
+from nea_policy.render.text import actors_of, evidence_text, visible
 
 _CSS = """
 body { font-family: Georgia, 'Times New Roman', serif; max-width: 56rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.5; }

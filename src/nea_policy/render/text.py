@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from .justify import display_value
-from .report import Evidence, FindingNode, Recommendation, Report
+from nea_policy.model.display import display_value, visible
+from nea_policy.model.report import Evidence, FindingNode, Recommendation, Report
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .compare import Comparison, ConclusionChange
-
-# C0/C1 controls (ESC starts terminal escape sequences) and the bidirectional formatting characters that can make
-# text read differently from what it is ("Trojan Source"). Shown as \uXXXX so nothing in the facts can act on a
-# terminal or reorder the output. Newlines and tabs are left to the callers' layout.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-def visible(text: str) -> str:
-    """Text with control and bidi-formatting characters written out as \\uXXXX, so they cannot act on the reader's screen."""
-    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
+    from nea_policy.analysis.compare import Comparison, ConclusionChange
 
 def actors_of(report: Report, actor: str | None) -> tuple[list[Recommendation], list[str]]:
     """The recommendations to show (all, or those addressed to one government) and the actors to group them by."""

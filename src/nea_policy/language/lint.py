@@ -13,12 +13,17 @@ from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, Field
 
-from .conditions import Comparison, Condition, FieldRef
-from .documents import load_document, read_text
-from .errors import InputError, Problem
-from .fact_types import FACT_TYPES, FieldSpec
-from .facts import LEVEL_ORDER
-from .rules import Pack, Rule, RuleSet, bundled_rules_dir, read_ruleset
+from nea_policy.errors import InputError, Problem
+from nea_policy.language.conditions import Comparison, Condition, FieldRef
+from nea_policy.language.rules import (
+    Pack,
+    Rule,
+    RuleSet,
+    read_ruleset,
+)
+from nea_policy.model.documents import load_document, read_text
+from nea_policy.model.fact_types import FACT_TYPES, FieldSpec
+from nea_policy.model.facts import LEVEL_ORDER
 
 # Codes that are worth a look but do not make the rules wrong.
 WARNING_CODES = frozenset({"unused_finding", "vacuous_absence"})

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import InputError, Problem
+from nea_policy.errors import InputError, Problem
+from nea_policy.model.display import visible
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Aliases let a tiny YAML file expand into billions of nodes ("billion laughs"); cap the expanded size.
@@ -128,8 +128,6 @@ def _parse_json(text: str, name: str) -> Document:
     return Document(name=name, data=data, lines=text.splitlines())
 
 
-# Controls (ESC starts terminal escape sequences) and bidi formatting characters in a quoted line are written out.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _WINDOW = 80
 
 
@@ -142,8 +140,8 @@ def _pointer(line: str, column: int) -> str:
     start = max(0, min(column - _WINDOW // 2, len(line) - _WINDOW)) if len(line) > _WINDOW else 0
     before = ("..." if start else "") + line[start:column]
     after = line[column : start + _WINDOW] + ("..." if start + _WINDOW < len(line) else "")
-    shown_before = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", before)
-    shown_after = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", after)
+    shown_before = visible(before)
+    shown_after = visible(after)
     return f"\n    {shown_before}{shown_after}\n    {' ' * len(shown_before)}^"
 
 
@@ -245,7 +243,7 @@ def _scalar(node: yaml.Node, name: str, constructor: yaml.SafeLoader) -> Any:
         raise InputError("a mapping key must be a plain value", code="bad_key", location=f"{name}:{node.start_mark.line + 1}")
     try:
         value = constructor.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
+    except yaml.constructor.ConstructorError:
         raise InputError(
             f"tag {node.tag!r} is not allowed; fact and rule files are plain data",
             code="unsafe_tag",

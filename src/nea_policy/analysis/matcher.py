@@ -6,7 +6,7 @@ outcome of each condition with the actual value against what the condition asks.
 
 Use:
 
-    from nea_policy.matcher import candidates
+    from nea_policy.analysis.matcher import candidates
     for cand in candidates(rule, encode_scenario(scenario), findings):   # findings: {(finding_id, subject_key)}
         cand.holds, cand.subject, [(r.condition, r.outcome, r.actual, r.expected) for r in cand.results]
 
@@ -26,10 +26,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .conditions import AnyOf, Comparison, Condition, FieldRef
-from .fact_types import FACT_TYPES, FINDING, count_field, decode_value
-from .facts import LEVEL_ORDER
-from .rules import Absence, Rule
+from nea_policy.language.conditions import AnyOf, Comparison, Condition, FieldRef
+from nea_policy.language.rules import Absence, Rule
+from nea_policy.model.fact_types import FACT_TYPES, FINDING, count_field, decode_value
+from nea_policy.model.facts import LEVEL_ORDER
 
 Outcome = Literal["held", "failed", "missing"]
 HELD: Outcome = "held"

@@ -1,0 +1,304 @@
+"""Sweeps: evaluate the grid of scenarios that varying some facts spans, and show which recommendations hold where.
+
+Within a process the grid is walked in ONE incremental engine session (`nea_policy.engine.session.Session`): from one
+point to the next, only the facts that change are retracted and asserted again, so that Rete re-fires only what the
+change touches. Each point's set of recommendations equals an isolated `engine.evaluate` of that scenario (tests
+check every point).
+
+Across processes (`jobs` > 1) the grid is cut into contiguous chunks (neighbouring points differ in few facts), each
+run in its own session by a worker with its own Engine; the result is the same as in one process.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from nea_policy.engine.engine import Engine
+from nea_policy.engine.session import Session
+from nea_policy.errors import InputError, Problem, ScenarioError
+from nea_policy.model.display import display_value
+from nea_policy.model.fact_types import encode_scenario
+from nea_policy.model.facts import Scenario, load_scenario, pair_key
+from nea_policy.model.paths import (
+    MODELS,
+    apply_assignments,
+    entry_key,
+    parse_assignment,
+)
+
+if TYPE_CHECKING:
+    from nea_policy.language.rules import RuleSet
+
+#: Grids larger than this are refused unless the caller raises `max_points`.
+DEFAULT_MAX_POINTS = 10_000
+
+# A change to one of these can break a reference elsewhere in the scenario: such grids validate each whole scenario.
+_REFERENCE_FIELDS = {"code", "id", "origin", "destination", "destination_region", "country", "between"}
+
+
+class SweepPoint(BaseModel):
+    """One grid point: the values of the varied paths and, per recommendation that holds, the subjects it holds for."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    values: dict[str, Any]
+    holds: dict[str, list[str]] = Field(description="recommendation id -> keys of the subjects it holds for")
+
+
+class SweepResult(BaseModel):
+    """The grid and what holds at each point, in grid order (the last varied path changes fastest)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    scenario: str
+    vary: dict[str, list[Any]]
+    recommendations: list[str] = Field(description="recommendation ids that hold somewhere on the grid, in rule order")
+    points: list[SweepPoint]
+
+    def to_json(self) -> str:
+        """Indented JSON."""
+        return self.model_dump_json(indent=2) + "\n"
+
+
+# --- the grid -----------------------------------------------------------------------------------------------
+
+
+def parse_vary(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
+    """`PATH=V1,V2,...` options into {path: [values]}; each value read like a what-if `--set` value (YAML scalar)."""
+    vary: dict[str, list[Any]] = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(f"--vary {item!r}: expected PATH=V1,V2,..., e.g. flows.kp-to-cn.legal_status=unclear,regular", code="bad_vary", location="--vary")
+        path, values_text = item.split("=", 1)
+        path = path.strip()
+        values = [parse_assignment(f"{path}={v.strip()}").value for v in values_text.split(",") if v.strip()]
+        if not values:
+            raise InputError(f"--vary {item!r}: no values after '='", code="bad_vary", location="--vary")
+        if path in vary:
+            raise InputError(f"--vary {path}: the path is given twice; list all its values in one --vary", code="bad_vary", location="--vary")
+        vary[path] = values
+    return vary
+
+
+def grid_size(vary: dict[str, list[Any]]) -> int:
+    """How many scenarios the grid holds."""
+    size = 1
+    for values in vary.values():
+        size *= len(values)
+    return size
+
+
+def grid(vary: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
+    """Every combination of values, the last path changing fastest."""
+    return list(itertools.product(*vary.values()))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    collection: str
+    index: int
+    key: str
+
+
+class _Grid:
+    """Turns grid points into engine facts: each changed entry validated and encoded once per combination of its values."""
+
+    def __init__(self, scenario: Scenario, vary: dict[str, list[Any]], asserted_types: tuple[str, ...]) -> None:
+        self.scenario = scenario
+        self.paths = list(vary)
+        self.asserted_types = asserted_types
+        self.data = scenario.model_dump(mode="json", exclude_none=True)
+        self.base_facts = [f for f in encode_scenario(scenario) if f["t"] in asserted_types]
+        self._apply = apply_assignments
+        self._parse = parse_assignment
+        # Check every path and value once, with what-if's messages, before anything runs.
+        problems: list[Problem] = []
+        for path, values in vary.items():
+            head = path.split(".")[0]
+            # Only the part the path names is copied; what-if's checks and messages are the same.
+            probe = {head: self.data[head]} if head in MODELS and head in self.data else self.data
+            for value in values:
+                try:
+                    apply_assignments(probe, [parse_assignment(f"{path}={_text(value)}")])
+                except InputError as exc:
+                    problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems)
+        self.entries: dict[str, _Entry | None] = {path: self._entry(path) for path in self.paths}
+        self.whole = any(path.split(".")[2:3] and path.split(".")[2] in _REFERENCE_FIELDS for path in self.paths)
+        self._cache: dict[Any, dict[str, Any] | None] = {}
+
+    def _entry(self, path: str) -> _Entry | None:
+        parts = path.split(".")
+        if parts[0] not in MODELS or len(parts) < 3:
+            return None  # title / description: no engine fact reads them
+        entries = self.data.get(parts[0], [])
+        name = parts[1]
+        for index, entry in enumerate(entries):
+            if name.isdigit() and int(name) == index:
+                return _Entry(parts[0], index, entry_key(parts[0], entry))
+            if entry_key(parts[0], entry) == (pair_key(*name.split("-", 1)) if parts[0] == "relations" and name.count("-") == 1 else name):
+                return _Entry(parts[0], index, entry_key(parts[0], entry))
+        return None
+
+    def facts(self, point: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """The engine facts of the scenario at this grid point (a ScenarioError when the point is not a valid scenario)."""
+        if self.whole:
+            return self._whole(point)
+        changed: dict[str, dict[str, Any]] = {}
+        touched: dict[_Entry, list[tuple[str, Any]]] = {}
+        for path, value in zip(self.paths, point):
+            entry = self.entries[path]
+            if entry is not None:
+                touched.setdefault(entry, []).append((path, value))
+        for entry, settings in touched.items():
+            cache_key = (entry, tuple(settings))
+            if cache_key not in self._cache:
+                self._cache[cache_key] = self._encode_entry(entry, settings)
+            fact = self._cache[cache_key]
+            if fact is not None:
+                changed[fact["id"]] = fact
+        return [changed.get(f["id"], f) for f in self.base_facts]
+
+    def _encode_entry(self, entry: _Entry, settings: list[tuple[str, Any]]) -> dict[str, Any] | None:
+        item = copy.deepcopy(self.data[entry.collection][entry.index])
+        mini = {entry.collection: [item]}
+        assignments = [self._parse(f"{entry.collection}.{entry.key}.{'.'.join(path.split('.')[2:])}={_text(value)}") for path, value in settings]
+        mini = self._apply(mini, assignments)
+        try:
+            model = MODELS[entry.collection].model_validate(mini[entry.collection][0])
+        except ValidationError as exc:
+            where = ", ".join(f"{p}={display_value(v)}" for p, v in settings)
+            raise ScenarioError(f"the grid point {where} is not a valid scenario: {exc.errors(include_url=False)[0]['msg']}", code="bad_grid_point", location="--vary") from None
+        holder = Scenario.model_construct(countries=[], regions=[], relations=[], agreements=[], flows=[])
+        getattr(holder, entry.collection).append(model)
+        encoded = [f for f in encode_scenario(holder) if f["t"] in self.asserted_types]
+        return encoded[0] if encoded else None
+
+    def _whole(self, point: tuple[Any, ...]) -> list[dict[str, Any]]:
+        if point not in self._cache:
+            data = self._apply(self.data, [self._parse(f"{p}={_text(v)}") for p, v in zip(self.paths, point)])
+            self._cache[point] = {"facts": [f for f in encode_scenario(load_scenario(data)) if f["t"] in self.asserted_types]}
+        return copy.deepcopy(self._cache[point]["facts"])  # type: ignore[index]
+
+
+def _text(value: Any) -> str:
+    """A value back into `--set` text (JSON is valid YAML, so strings with commas or colons survive)."""
+    if isinstance(value, str):
+        return value if value and value.replace("-", "").replace("_", "").isalnum() else json.dumps(value)
+    return json.dumps(value)
+
+
+def _run_points(engine: Engine, planner: _Grid, points: list[tuple[Any, ...]], progress: Callable[[int], None] | None = None) -> list[set[tuple[str, str]]]:
+    results = []
+    with Session(engine) as session:
+        for point in points:
+            results.append(session.evaluate(planner.facts(point)))
+            if progress is not None:
+                progress(1)
+    return results
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(ruleset: RuleSet, scenario_data: dict[str, Any], vary: dict[str, list[Any]]) -> None:
+    # One engine per worker process (compiling rules and registering them with durable_rules is done once).
+    engine = Engine(ruleset=ruleset)
+    _WORKER["engine"] = engine
+    _WORKER["planner"] = _Grid(load_scenario(scenario_data), vary, engine.asserted_types)
+
+
+def _worker(points: list[tuple[Any, ...]]) -> list[set[tuple[str, str]]]:
+    return _run_points(_WORKER["engine"], _WORKER["planner"], points)
+
+
+#: Fewer grid points than this per process is not worth starting one: a spawned worker takes ~0.5-1 s to import
+#: and compile the rules, about what one session spends on a thousand points.
+MIN_POINTS_PER_JOB = 1000
+
+
+def plan_jobs(points: int, jobs: int, min_points_per_job: int = MIN_POINTS_PER_JOB) -> int:
+    """How many processes a grid of this size gets when up to `jobs` are allowed."""
+    return max(1, min(jobs, points // max(1, min_points_per_job)))
+
+
+def sweep(
+    engine: Engine,
+    scenario: Scenario,
+    vary: dict[str, list[Any]],
+    *,
+    jobs: int = 1,
+    max_points: int = DEFAULT_MAX_POINTS,
+    progress: Callable[[int], None] | None = None,
+    min_points_per_job: int = MIN_POINTS_PER_JOB,
+) -> SweepResult:
+    """Evaluate every grid point (one incremental session per process; up to `jobs` processes) and tabulate what holds.
+
+    Grids refused over `max_points`; `progress(n)` is called as n more points are done.
+    """
+    if not vary:
+        raise InputError("nothing to vary: give at least one --vary PATH=V1,V2", code="bad_vary", location="--vary")
+    size = grid_size(vary)
+    if size > max_points:
+        raise InputError(
+            f"the grid has {size} points, over the limit of {max_points}", code="grid_too_large", location="--vary", hint="raise the limit with --max, or vary fewer values"
+        )
+    planner = _Grid(scenario, vary, engine.asserted_types)
+    points = grid(vary)
+    for point in points:
+        planner.facts(point)  # every point valid before anything runs (cached, so the walk pays nothing for it)
+    jobs = plan_jobs(len(points), jobs, min_points_per_job)
+    if jobs == 1:
+        results = _run_points(engine, planner, points, progress)
+    else:
+        results = _run_parallel(engine, scenario, vary, points, jobs, progress)
+    order = {r.concludes: i for i, r in enumerate(engine.rules)}
+    seen = sorted({rule for held in results for rule, _ in held}, key=lambda r: (order.get(r, 0), r))
+    rows = []
+    for point, held in zip(points, results):
+        holds: dict[str, list[str]] = {}
+        for rule in seen:
+            subjects = sorted(s for r, s in held if r == rule)
+            if subjects:
+                holds[rule] = subjects
+        rows.append(SweepPoint(values=dict(zip(vary, point)), holds=holds))
+    return SweepResult(scenario=scenario.title, vary=vary, recommendations=seen, points=rows)
+
+
+def _run_parallel(
+    engine: Engine, scenario: Scenario, vary: dict[str, list[Any]], points: list[tuple[Any, ...]], jobs: int, progress: Callable[[int], None] | None
+) -> list[set[tuple[str, str]]]:
+    """Contiguous chunks (neighbours differ in few facts) over `jobs` spawned processes; results put back in grid order."""
+    import multiprocessing
+    from concurrent.futures import as_completed
+
+    # Several chunks per process keep the progress bar moving; spawn, not fork: the parent may run threads (rich).
+    size = max(1, -(-len(points) // (jobs * 4)))
+    chunks = [points[i : i + size] for i in range(0, len(points), size)]
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    parts: list[list[set[tuple[str, str]]] | None] = [None] * len(chunks)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(engine.ruleset, data, vary)) as pool:
+        futures = {pool.submit(_worker, chunk): index for index, chunk in enumerate(chunks)}
+        for future in as_completed(futures):
+            index = futures[future]
+            parts[index] = future.result()
+            if progress is not None:
+                progress(len(chunks[index]))
+    return [held for part in parts for held in (part or [])]
+
+
+def default_jobs() -> int:
+    """The machine's cores (what `--jobs` defaults to)."""
+    return os.cpu_count() or 1
+
+
+__all__ = ["SweepPoint", "SweepResult", "default_jobs", "grid", "grid_size", "parse_vary", "plan_jobs", "sweep"]

@@ -1,0 +1,48 @@
+"""What-if: change facts of a scenario by path (`flows.kp-to-cn.legal_status=regular`) and compare with the original."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nea_policy.analysis.compare import Comparison, compare_scenarios
+from nea_policy.errors import InputError, Problem, ScenarioError
+from nea_policy.model.documents import Document
+from nea_policy.model.facts import Scenario, scenario_from_document
+from nea_policy.model.paths import (
+    Assignment,
+    apply_assignments,
+    blame,
+    field_path,
+    parse_assignment,
+)
+
+if TYPE_CHECKING:
+    from nea_policy.engine.engine import Engine
+
+
+def what_if(document: Document, assignments: list[str], engine: Engine) -> tuple[Scenario, Scenario, Comparison]:
+    """The scenario of a parsed fact file, the same with the assignments applied, and their comparison."""
+    base = scenario_from_document(document)
+    parsed: list[Assignment] = []
+    problems: list[Problem] = []
+    for text in assignments:
+        try:
+            parsed.append(parse_assignment(text))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    try:
+        data = apply_assignments(document.data, parsed)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    try:
+        variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data))
+    except ScenarioError as exc:
+        # Point at the --set that made the value, not at a line of the file that never held it.
+        landing = {field_path(a, document.data): a.text for a in parsed}
+        raise ScenarioError([blame(p, landing) for p in exc.problems]) from None
+    comparison = compare_scenarios(base, variant, engine)
+    if variant.title == base.title:
+        comparison = comparison.model_copy(update={"variant": f"what if {', '.join(assignments)}"})
+    return base, variant, comparison

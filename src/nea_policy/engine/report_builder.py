@@ -1,0 +1,226 @@
+"""Report building: the firings of one evaluation turned into the Report (names, evidence, proof trees, order)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nea_policy.language.rules import TEMPLATE_FIELD, RuleSet
+from nea_policy.model.display import display_value
+from nea_policy.model.fact_types import FINDING, decode_value, is_level
+from nea_policy.model.facts import LEVEL_ORDER, Scenario
+from nea_policy.model.report import (
+    Evidence,
+    FindingNode,
+    Recommendation,
+    Report,
+    RulesetInfo,
+    ScenarioInfo,
+    Source,
+    Subject,
+)
+
+if TYPE_CHECKING:
+    from nea_policy.engine.run import Firing
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    """What the report needs of one rule, worked out once per engine instead of at every firing."""
+
+    # Per alias, the fields its evidence shows and whether each is a level (shown by name, held as a rank).
+    evidence_fields: dict[str, tuple[tuple[str, bool], ...]]
+    # The normalised justification: its first literal, then (alias, field, how to show it, next literal) per field.
+    template_head: str
+    template: tuple[tuple[str, str, str, str], ...]
+    source: Source
+
+
+def rule_plans(ruleset: RuleSet) -> dict[str, RulePlan]:
+    """Per rule id, what the report needs of the rule (evidence fields, the split template, the source)."""
+    plans: dict[str, RulePlan] = {}
+    for rule in ruleset.rules:
+        used = rule.fields_used()
+        parts = TEMPLATE_FIELD.split(" ".join(rule.justification.split()))
+        plans[rule.id] = RulePlan(
+            evidence_fields={
+                alias: tuple((f, is_level(rule.aliases.get(alias, ""), f)) for f in names if f not in ("key", "name")) for alias, names in used.items()
+            },
+            template_head=parts[0],
+            template=tuple(
+                (alias, name, "name" if name == "name" else ("level" if is_level(rule.aliases.get(alias, ""), name) else "value"), parts[i + 2])
+                for i in range(1, len(parts), 3)
+                for alias, name in [(parts[i], parts[i + 1])]
+            ),
+            source=Source(section=rule.section, quote=rule.quote),
+        )
+    return plans
+
+
+def _level_name(value: Any) -> Any:
+    """A level's name for its rank (what decode_value does for a level field), other values as they are."""
+    return LEVEL_ORDER[value] if value.__class__ is int and 0 <= value < len(LEVEL_ORDER) else value
+
+
+# The report models are built from values already checked; calling their validators directly skips __init__'s
+# keyword packing (same instances, same JSON).
+_new_evidence = Evidence.__pydantic_validator__.validate_python
+_new_finding = FindingNode.__pydantic_validator__.validate_python
+_new_recommendation = Recommendation.__pydantic_validator__.validate_python
+
+
+class ReportBuilder:
+    """Turns the firings of one evaluation into the Report (names, evidence, proof trees, deterministic order)."""
+
+    def __init__(self, ruleset: RuleSet, plans: dict[str, RulePlan], scenario: Scenario, firings: list[Firing]) -> None:
+        self.ruleset = ruleset
+        self.scenario = scenario
+        self.firings = firings
+        self.plans = plans
+        self.names: dict[tuple[str, str], str] = {}
+        countries = {c.code: c.name for c in scenario.countries}
+        for code, name in countries.items():
+            self.names[("country", code)] = name
+        for region in scenario.regions:
+            self.names[("region", region.id)] = region.name
+        for flow in scenario.flows:
+            self.names[("flow", flow.id)] = flow.name
+        for relation in scenario.relations:
+            a, b = sorted(relation.between)
+            self.names[("relation", f"{a}-{b}")] = f"{countries.get(a, a)} and {countries.get(b, b)}"
+        for agreement in scenario.agreements:
+            self.names[("agreement", agreement.id)] = agreement.id
+        self.findings: dict[tuple[str, str], FindingNode] = {}
+        self.finding_firings: dict[tuple[str, str], Firing] = {}
+        self.subjects: dict[tuple[str, str], Subject] = {}
+        self.evidence: dict[tuple[str, Any, tuple[tuple[str, bool], ...]], Evidence] = {}
+
+    def build(self) -> Report:
+        rule_order = {rule.id: i for i, rule in enumerate(self.ruleset.rules)}
+        recommendations: dict[tuple[str, str], Recommendation] = {}
+        for firing in self.firings:
+            rule = firing.compiled.rule
+            if rule.kind == "finding":
+                self.finding_firings.setdefault((rule.concludes, self._subject_key(firing)), firing)
+        for firing in self.firings:
+            rule = firing.compiled.rule
+            if rule.kind != "recommendation":
+                continue
+            key = (rule.concludes, self._subject_key(firing))
+            if key not in recommendations:
+                recommendations[key] = self._recommendation(firing)
+        findings = [self._finding(key) for key in sorted(self.finding_firings)]
+        ordered = sorted(recommendations.values(), key=lambda r: (rule_order.get(r.rule, 0), r.rule, r.subject.key))
+        return Report(
+            scenario=ScenarioInfo(
+                title=self.scenario.title,
+                description=self.scenario.description,
+                countries={c.code: c.name for c in self.scenario.countries},
+                flows=[f.id for f in self.scenario.flows],
+            ),
+            ruleset=RulesetInfo(version=self.ruleset.version, digest=self.ruleset.digest),
+            findings=findings,
+            recommendations=ordered,
+        )
+
+    def _subject_key(self, firing: Firing) -> str:
+        fact = firing.matched[firing.compiled.rule.subject]
+        return str(fact["subject"] if fact["t"] == FINDING else fact["key"])
+
+    def _subject(self, firing: Firing) -> Subject:
+        fact = firing.matched[firing.compiled.rule.subject]
+        if fact["t"] == FINDING:
+            type_, key = fact["subject_type"], str(fact["subject"])
+        else:
+            type_, key = fact["t"], str(fact["key"])
+        subject = self.subjects.get((type_, key))
+        if subject is None:
+            subject = self.subjects[(type_, key)] = Subject(type=type_, key=key, name=self.names.get((type_, key), key))
+        return subject
+
+    def _justification(self, plan: RulePlan, firing: Firing) -> str:
+        # Values are inserted literally, never parsed as templates: a fact value with {braces} stays as it is.
+        out = [plan.template_head]
+        matched = firing.matched
+        for alias, name, show, literal in plan.template:
+            fact = matched.get(alias)
+            if fact is None:
+                value = None
+            elif show == "name":
+                value = self.names.get((fact["t"], str(fact.get("key"))), fact.get("key"))
+            elif show == "level" and fact["t"] != FINDING:
+                value = _level_name(fact.get(name))
+            else:
+                value = decode_value(fact["t"], name, fact.get(name))
+            out.append(display_value(value))
+            out.append(literal)
+        return "".join(out)
+
+    def _evidence(self, plan: RulePlan, firing: Firing) -> list[Evidence]:
+        items = []
+        names = self.names
+        cache = self.evidence
+        for alias, fact in firing.matched.items():
+            type_ = fact["t"]
+            if type_ == FINDING:
+                continue
+            fields = plan.evidence_fields.get(alias, ())
+            # Rules often show the same fields of the same fact under the same alias: one Evidence serves them all.
+            cached = cache.get((alias, fact["id"], fields))
+            if cached is None:
+                values = {}
+                for f, level in fields:
+                    value = fact.get(f)
+                    values[f] = _level_name(value) if level else value
+                key = str(fact["key"])
+                cached = cache[(alias, fact["id"], fields)] = _new_evidence(
+                    {"alias": alias, "fact": type_, "key": key, "name": names.get((type_, key), key), "values": values}
+                )
+            items.append(cached)
+        return items
+
+    def _because(self, firing: Firing) -> list[FindingNode]:
+        nodes = []
+        for alias in firing.compiled.rule.finding_aliases:
+            fact = firing.matched[alias]
+            nodes.append(self._finding((fact["finding"], str(fact["subject"]))))
+        return nodes
+
+    def _finding(self, key: tuple[str, str]) -> FindingNode:
+        node = self.findings.get(key)
+        if node is None:
+            firing = self.finding_firings[key]
+            rule = firing.compiled.rule
+            plan = self.plans[rule.id]
+            node = self.findings[key] = _new_finding(
+                {
+                    "finding": rule.concludes,
+                    "rule": rule.id,
+                    "title": rule.title,
+                    "subject": self._subject(firing),
+                    "justification": self._justification(plan, firing),
+                    "evidence": self._evidence(plan, firing),
+                    "because": self._because(firing),
+                    "source": plan.source,
+                }
+            )
+        return node
+
+    def _recommendation(self, firing: Firing) -> Recommendation:
+        rule = firing.compiled.rule
+        plan = self.plans[rule.id]
+        actors = sorted({str(firing.matched[ref.alias].get(ref.field)) for ref in rule.actors if firing.matched[ref.alias].get(ref.field)})
+        return _new_recommendation(
+            {
+                "rule": rule.concludes,
+                "title": rule.title,
+                "actors": actors,
+                "addressees": list(rule.addressees),
+                "subject": self._subject(firing),
+                "justification": self._justification(plan, firing),
+                "evidence": self._evidence(plan, firing),
+                "because": self._because(firing),
+                "source": plan.source,
+                "pack": rule.pack,
+            }
+        )
