@@ -2456,6 +2456,100 @@ unsigned int completeAndStartAction(unsigned int handle,
     return RULES_OK;
 }
 
+/* nea-policy: see rules.h. The loop is startActionForState and completeAndStartAction without serializing the
+   state and the matched facts to JSON for a host to parse again: the host already holds every fact it asserted,
+   so the fact ids of a frame are all it needs. */
+unsigned int fireActions(unsigned int handle, 
+                         unsigned int stateOffset,
+                         firingCallback callback,
+                         void *context,
+                         unsigned int *fired) {
+    *fired = 0;
+    if (stateOffset == UNDEFINED_HASH_OFFSET) {
+        return RULES_OK;
+    }
+
+    ruleset *tree;
+    RESOLVE_HANDLE(handle, &tree);
+    if (stateOffset >= tree->statePool.contentLength) {
+        return ERR_SID_NOT_FOUND;
+    }
+
+    stateNode *state = STATE_NODE(tree, stateOffset);
+    if (state->lockExpireTime) {
+        /* another caller started an action on this state and has not completed it */
+        return ERR_NODE_DISPATCHING;
+    }
+
+    firedFrame frame;
+    while (1) {
+        actionStateNode *resultAction;
+        unsigned int actionStateIndex;
+        unsigned int resultCount;
+        unsigned int resultFrameOffset;
+        unsigned int result = getNextResultInState(tree,
+                                                   time(NULL),
+                                                   state,
+                                                   &actionStateIndex,
+                                                   &resultCount,
+                                                   &resultFrameOffset,
+                                                   &resultAction);
+        if (result == ERR_NO_ACTION_AVAILABLE) {
+            return RULES_OK;
+        }
+
+        if (result != RULES_OK) {
+            return result;
+        }
+
+        unsigned int frameOffset = resultFrameOffset;
+        for (unsigned int currentCount = 0; currentCount < resultCount; ++currentCount) {
+            leftFrameNode *resultFrame = RESULT_FRAME(resultAction, frameOffset);
+            if (!resultFrame->isActive) {
+                return ERR_NODE_DELETED;
+            }
+
+            resultFrame->isDispatching = 1;
+            frame.actionName = &tree->stringPool[resultFrame->nameOffset];
+            frame.messageCount = resultFrame->messageCount;
+            if (frame.messageCount > MAX_MESSAGE_FRAMES) {
+                return ERR_MAX_MESSAGES_IN_FRAME;
+            }
+
+            for (int i = 0; i < resultFrame->messageCount; ++i) {
+                messageFrame *currentFrame = &resultFrame->messages[resultFrame->reverseIndex[i]];
+                messageNode *currentNode = MESSAGE_NODE(state, currentFrame->messageNodeOffset);
+                jsonObject *jo = &currentNode->jo;
+                frame.names[i] = &tree->stringPool[currentFrame->nameOffset];
+                if (jo->idIndex == UNDEFINED_INDEX) {
+                    frame.ids[i] = "";
+                    frame.idLengths[i] = 0;
+                } else {
+                    jsonProperty *idProperty = &jo->properties[jo->idIndex];
+                    frame.ids[i] = idProperty->valueOffset ? jo->content + idProperty->valueOffset : jo->idBuffer;
+                    frame.idLengths[i] = idProperty->valueLength;
+                }
+            }
+
+            unsigned int callbackResult = callback(context, &frame);
+            if (callbackResult != RULES_OK) {
+                return callbackResult;
+            }
+
+            ++*fired;
+            if (resultFrame->nextOffset != UNDEFINED_HASH_OFFSET) {
+                frameOffset = resultFrame->nextOffset;
+            }
+        }
+
+        CHECK_RESULT(deleteCurrentAction(tree,
+                                         state,
+                                         actionStateIndex,
+                                         resultCount,
+                                         resultFrameOffset));
+    }
+}
+
 unsigned int abandonAction(unsigned int handle, unsigned int stateOffset) {
     ruleset *tree;
     RESOLVE_HANDLE(handle, &tree);

@@ -202,6 +202,26 @@ unsigned int completeAndStartAction(unsigned int handle,
 unsigned int abandonAction(unsigned int handle, 
                            unsigned int stateOffset);
 
+/* nea-policy: one firing of fireActions, as the callback sees it (valid only during the call). */
+typedef struct firedFrame {
+    const char *actionName;
+    unsigned short messageCount;
+    const char *names[16];
+    const char *ids[16];
+    unsigned int idLengths[16];
+} firedFrame;
+
+typedef unsigned int (*firingCallback)(void *context, firedFrame *frame);
+
+/* nea-policy: run every pending action of one state, in durable_rules' own order, completing each; the callback
+   gets each matched frame (alias names and fact ids). Returns RULES_OK when none is left, or the first error
+   (the callback's own non-zero result included). */
+unsigned int fireActions(unsigned int handle, 
+                         unsigned int stateOffset,
+                         firingCallback callback,
+                         void *context,
+                         unsigned int *fired);
+
 unsigned int startTimer(unsigned int handle, 
                         char *sid, 
                         unsigned int duration, 

@@ -1,3 +1,4 @@
+#define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <rules.h>
 
@@ -373,6 +374,73 @@ static PyObject *pyCompleteAndStartAction(PyObject *self, PyObject *args) {
 
     PyObject *returnValue = Py_BuildValue("s", messages);
     return returnValue;
+}
+
+/* nea-policy: fire_actions(handle, state_offset) -> [(action_name, ((alias, fact_id), ...)), ...] */
+#define ERR_PYTHON_CALLBACK 901
+
+static unsigned int appendFiring(void *context, firedFrame *frame) {
+    PyObject *pairs = PyTuple_New(frame->messageCount);
+    if (!pairs) {
+        return ERR_PYTHON_CALLBACK;
+    }
+
+    for (unsigned short i = 0; i < frame->messageCount; ++i) {
+        PyObject *pair = Py_BuildValue("(ss#)", frame->names[i], frame->ids[i], (Py_ssize_t)frame->idLengths[i]);
+        if (!pair) {
+            Py_DECREF(pairs);
+            return ERR_PYTHON_CALLBACK;
+        }
+
+        PyTuple_SET_ITEM(pairs, i, pair);
+    }
+
+    PyObject *firing = Py_BuildValue("(sN)", frame->actionName, pairs);
+    if (!firing) {
+        return ERR_PYTHON_CALLBACK;
+    }
+
+    int appended = PyList_Append((PyObject *)context, firing);
+    Py_DECREF(firing);
+    return appended == 0 ? RULES_OK : ERR_PYTHON_CALLBACK;
+}
+
+static PyObject *pyFireActions(PyObject *self, PyObject *args) {
+    unsigned int handle;
+    unsigned int stateOffset;
+    if (!PyArg_ParseTuple(args, "II", &handle, &stateOffset)) {
+        PyErr_SetString(RulesError, "pyFireActions Invalid argument");
+        return NULL;
+    }
+
+    PyObject *firings = PyList_New(0);
+    if (!firings) {
+        return NULL;
+    }
+
+    unsigned int fired = 0;
+    unsigned int result = fireActions(handle, stateOffset, appendFiring, firings, &fired);
+    if (result != RULES_OK) {
+        Py_DECREF(firings);
+        if (result == ERR_PYTHON_CALLBACK) {
+            return NULL;
+        }
+
+        if (result == ERR_OUT_OF_MEMORY) {
+            PyErr_NoMemory();
+        } else {
+            char *message;
+            if (asprintf(&message, "Could not fire actions, error code: %d", result) == -1) {
+                PyErr_NoMemory();
+            } else {
+                PyErr_SetString(RulesError, message);
+                free(message);
+            }
+        }
+        return NULL;
+    }
+
+    return firings;
 }
 
 static PyObject *pyAbandonAction(PyObject *self, PyObject *args) {
@@ -931,6 +999,7 @@ static PyMethodDef myModule_methods[] = {
     {"start_action_for_state", pyStartActionForState, METH_VARARGS},
     {"complete_and_start_action", pyCompleteAndStartAction, METH_VARARGS},
     {"abandon_action", pyAbandonAction, METH_VARARGS},
+    {"fire_actions", pyFireActions, METH_VARARGS},
     {"start_timer", pyStartTimer, METH_VARARGS},
     {"cancel_timer", pyCancelTimer, METH_VARARGS},
     {"assert_timers", pyAssertTimers, METH_VARARGS},
