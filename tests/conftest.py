@@ -28,7 +28,7 @@ def examples_dir() -> Path:
 def live_facts(engine: Engine) -> list[Any]:
     """The facts left in the engine's durable_rules session (none when the session was never started)."""
     try:
-        return engine._durable.get_facts(engine._sid)
+        return engine._host.facts(engine._sid)
     except Exception as error:  # noqa: BLE001 - durable_rules' own error type; 309: no such session
         assert "309" in str(error), error
         return []

@@ -212,7 +212,7 @@ def test_an_error_inside_an_action_is_raised_and_leaves_no_state(tmp_path: Path,
     assert "boom" in str(caught.value)
     assert fired(engine, data) == ["f0"]
     with pytest.raises(Exception):
-        engine._durable.get_state("e1")
+        engine._host.state("e1")
 
 
 def test_two_engines_with_different_rules_coexist(tmp_path: Path) -> None:

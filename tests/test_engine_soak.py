@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +49,16 @@ def test_two_engines_through_a_thousand_random_variations() -> None:
             assert engines[(index + 1) % 2].evaluate(data).to_json() == report
 
 
-def test_the_engine_runs_on_the_patched_core() -> None:
-    """durable_rules' Python layer must call nea-policy's build of the C core (vendor/durable_rules/PATCHES.md)."""
-    import durable.engine
-
-    from nea_policy.engine import _durable_core
-
-    engine = Engine()
-    assert durable.engine.durable_rules_engine is _durable_core
-    assert _durable_core.__name__ == "nea_policy.engine._durable_core"
-    assert engine.evaluate(EXAMPLES[0]).recommendations
+def test_the_engine_runs_on_the_patched_core_without_durable_rules_python_layer() -> None:
+    """The engine talks to nea-policy's own build of the C core (vendor/durable_rules/PATCHES.md), in a fresh process
+    that never imports durable_rules' Python layer nor its PyPI extension."""
+    code = (
+        "import sys; from nea_policy import Engine; from nea_policy.engine import _durable_core, host;"
+        f"r = Engine().evaluate({str(EXAMPLES[0])!r});"
+        "assert r.recommendations;"
+        "assert host.core is _durable_core and _durable_core.__name__ == 'nea_policy.engine._durable_core';"
+        "assert hasattr(_durable_core, 'fire_actions');"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('durable', 'durable_rules_engine')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -26,7 +26,6 @@ from nea_policy.engine.engine import Engine
 from nea_policy.engine.session import Session
 from nea_policy.errors import InputError, Problem, ScenarioError
 from nea_policy.model.display import display_value
-from nea_policy.model.fact_types import encode_scenario
 from nea_policy.model.facts import Scenario, load_scenario, pair_key
 from nea_policy.model.paths import (
     MODELS,
@@ -110,12 +109,12 @@ class _Entry:
 class _Grid:
     """Turns grid points into engine facts: each changed entry validated and encoded once per combination of its values."""
 
-    def __init__(self, scenario: Scenario, vary: dict[str, list[Any]], asserted_types: tuple[str, ...]) -> None:
+    def __init__(self, scenario: Scenario, vary: dict[str, list[Any]], encode: Callable[[Scenario], list[dict[str, Any]]]) -> None:
         self.scenario = scenario
         self.paths = list(vary)
-        self.asserted_types = asserted_types
+        self.encode = encode
         self.data = scenario.model_dump(mode="json", exclude_none=True)
-        self.base_facts = [f for f in encode_scenario(scenario) if f["t"] in asserted_types]
+        self.base_facts = encode(scenario)
         self._apply = apply_assignments
         self._parse = parse_assignment
         # Check every path and value once, with what-if's messages, before anything runs.
@@ -179,13 +178,13 @@ class _Grid:
             raise ScenarioError(f"the grid point {where} is not a valid scenario: {exc.errors(include_url=False)[0]['msg']}", code="bad_grid_point", location="--vary") from None
         holder = Scenario.model_construct(countries=[], regions=[], relations=[], agreements=[], flows=[])
         getattr(holder, entry.collection).append(model)
-        encoded = [f for f in encode_scenario(holder) if f["t"] in self.asserted_types]
+        encoded = self.encode(holder)
         return encoded[0] if encoded else None
 
     def _whole(self, point: tuple[Any, ...]) -> list[dict[str, Any]]:
         if point not in self._cache:
             data = self._apply(self.data, [self._parse(f"{p}={_text(v)}") for p, v in zip(self.paths, point)])
-            self._cache[point] = {"facts": [f for f in encode_scenario(load_scenario(data)) if f["t"] in self.asserted_types]}
+            self._cache[point] = {"facts": self.encode(load_scenario(data))}
         return copy.deepcopy(self._cache[point]["facts"])  # type: ignore[index]
 
 
@@ -213,7 +212,7 @@ def _init_worker(ruleset: RuleSet, scenario_data: dict[str, Any], vary: dict[str
     # One engine per worker process (compiling rules and registering them with durable_rules is done once).
     engine = Engine(ruleset=ruleset)
     _WORKER["engine"] = engine
-    _WORKER["planner"] = _Grid(load_scenario(scenario_data), vary, engine.asserted_types)
+    _WORKER["planner"] = _Grid(load_scenario(scenario_data), vary, engine.facts_of)
 
 
 def _worker(points: list[tuple[Any, ...]]) -> list[set[tuple[str, str]]]:
@@ -251,7 +250,7 @@ def sweep(
         raise InputError(
             f"the grid has {size} points, over the limit of {max_points}", code="grid_too_large", location="--vary", hint="raise the limit with --max, or vary fewer values"
         )
-    planner = _Grid(scenario, vary, engine.asserted_types)
+    planner = _Grid(scenario, vary, engine.facts_of)
     points = grid(vary)
     for point in points:
         planner.facts(point)  # every point valid before anything runs (cached, so the walk pays nothing for it)

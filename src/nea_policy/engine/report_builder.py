@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from nea_policy.language.rules import TEMPLATE_FIELD, RuleSet
 from nea_policy.model.display import display_value
 from nea_policy.model.fact_types import FINDING, decode_value, is_level
 from nea_policy.model.facts import LEVEL_ORDER, Scenario
-from nea_policy.model.report import (
-    Evidence,
-    FindingNode,
-    Recommendation,
-    Report,
-    RulesetInfo,
-    ScenarioInfo,
-    Source,
-    Subject,
-)
+from nea_policy.model.report import Evidence, FindingNode, Recommendation, Report, RulesetInfo, ScenarioInfo, Source, Subject
 
 if TYPE_CHECKING:
     from nea_policy.engine.run import Firing
@@ -62,11 +56,32 @@ def _level_name(value: Any) -> Any:
     return LEVEL_ORDER[value] if value.__class__ is int and 0 <= value < len(LEVEL_ORDER) else value
 
 
-# The report models are built from values already checked; calling their validators directly skips __init__'s
-# keyword packing (same instances, same JSON).
-_new_evidence = Evidence.__pydantic_validator__.validate_python
-_new_finding = FindingNode.__pydantic_validator__.validate_python
-_new_recommendation = Recommendation.__pydantic_validator__.validate_python
+def _constructor(model: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
+    """A function that makes an instance of `model` from a dict of every field, without validation.
+
+    The report is built from values the fact model and the rule loader have already checked, so validating each of
+    its ~140 objects again (what __init__ does) is pure cost. This is what `model_construct` does, minus its
+    per-call handling of defaults and aliases, which these models do not use: every field is always given.
+    """
+    fields = frozenset(model.model_fields)
+    new = object.__new__
+    setattr_ = object.__setattr__
+
+    def construct(values: dict[str, Any]) -> Any:
+        instance = new(model)
+        setattr_(instance, "__dict__", values)
+        setattr_(instance, "__pydantic_fields_set__", set(fields))
+        setattr_(instance, "__pydantic_extra__", None)
+        setattr_(instance, "__pydantic_private__", None)
+        return instance
+
+    return construct
+
+
+_new_subject = _constructor(Subject)
+_new_evidence = _constructor(Evidence)
+_new_finding = _constructor(FindingNode)
+_new_recommendation = _constructor(Recommendation)
 
 
 class ReportBuilder:
@@ -135,7 +150,7 @@ class ReportBuilder:
             type_, key = fact["t"], str(fact["key"])
         subject = self.subjects.get((type_, key))
         if subject is None:
-            subject = self.subjects[(type_, key)] = Subject(type=type_, key=key, name=self.names.get((type_, key), key))
+            subject = self.subjects[(type_, key)] = _new_subject({"type": type_, "key": key, "name": self.names.get((type_, key), key)})
         return subject
 
     def _justification(self, plan: RulePlan, firing: Firing) -> str:

@@ -33,10 +33,15 @@ class Run:
     sid: str
     firings: list[Firing] = field(default_factory=list)
     asserted_findings: set[tuple[str, str]] = field(default_factory=set)
-    errors: list[BaseException] = field(default_factory=list)
     asserted: list[dict[str, Any]] = field(default_factory=list)
     markers: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
+    # Each batch asserted (base facts, findings of a round, a marker) as (its JSON text, its facts), in order: the
+    # same text retracts it, with no second serialization.
+    batches: list[tuple[str, str, list[dict[str, Any]]]] = field(default_factory=list)
+    # Every fact in the session by its engine id (base facts, markers and findings), as asserted: the core reports
+    # a firing's matched facts by id.
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: Any = field(default_factory=itertools.count)
 
     def new_id(self) -> str:

@@ -15,13 +15,10 @@ facts (tests check every point of several sweeps).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nea_policy.engine.host import core as durable_rules_engine
 from nea_policy.engine.run import Firing, Run
-from nea_policy.errors import EvaluationError, NeaPolicyError
 from nea_policy.language.compiler import STRATUM_TYPE
 from nea_policy.model.fact_types import FINDING
 
@@ -47,7 +44,7 @@ class Session:
         self.versions: dict[str, dict[str, Any]] = {}  # scenario id -> the fact as the grid gave it
         self.facts: dict[str, dict[str, Any]] = {}  # scenario id -> the fact as asserted
         self.findings: dict[tuple[str, str], dict[str, Any]] = {}  # the finding facts the actions asserted
-        self.handle = engine._durable._handle
+        self.host = engine._host
         self.markers = [
             {"id": self._engine_id(f"{STRATUM_TYPE}:{s}"), "t": STRATUM_TYPE, "level": s, "sid": self.run.sid} for s in engine.compiled.strata
         ]
@@ -61,16 +58,16 @@ class Session:
         return self.engine_ids[scenario_id]
 
     def _asserted(self, fact: dict[str, Any]) -> dict[str, Any]:
-        return {**fact, "id": self._engine_id(fact["id"]), "sid": self.run.sid}
+        asserted = {**fact, "id": self._engine_id(fact["id"]), "sid": self.run.sid}
+        self.run.facts[asserted["id"]] = asserted
+        return asserted
 
     def __enter__(self) -> Session:
         self.engine._lock.acquire()
-        self.engine._run = self.run
         return self
 
     def __exit__(self, *exc: Any) -> None:
         try:
-            self.engine._run = None
             self._empty()
         finally:
             self.engine._lock.release()
@@ -86,18 +83,15 @@ class Session:
         self._sync_findings()
         for fact in [*reversed(self.markers), *self.findings.values(), *self.facts.values()]:
             try:
-                durable_rules_engine.retract_fact(self.handle, json.dumps(fact, ensure_ascii=False))
+                self.host.retract_fact(fact)
             except Exception:  # noqa: BLE001 - a fact a failed step never stored
                 pass
-        if self.engine._durable.get_facts(self.run.sid):
+        if self.engine._session_facts(self.run.sid):
             # Something stayed behind: the engine must not meet it in its next evaluation.
             self.engine._sid = f"s{next(self.engine._sids)}"
 
     def _call(self, call: Any, payload: Any) -> None:
-        self.engine._assert(call, self.handle, payload)
-        if self.run.errors:
-            error = self.run.errors[0]
-            raise error if isinstance(error, NeaPolicyError) else EvaluationError(f"a rule action failed: {error}", code="action_failed")
+        self.engine._submit(self.run, call, payload)
 
     def evaluate(self, facts: list[dict[str, Any]]) -> set[tuple[str, str]]:
         """Move the session to these base facts; the (recommendation id, subject) pairs that hold there."""
@@ -105,9 +99,8 @@ class Session:
             self._start(facts)
         else:
             self._change(facts)
-        state = self.engine._durable.get_state(self.run.sid)
-        if "exception" in state:
-            raise EvaluationError(f"a rule action failed inside durable_rules: {state['exception']}", code="action_failed")
+        # The session retracts fact by fact (its facts change version by version), never by batch.
+        self.run.batches.clear()
         return self.holding()
 
     def _start(self, facts: list[dict[str, Any]]) -> None:
@@ -115,9 +108,9 @@ class Session:
         self.versions = {f["id"]: f for f in facts}
         self.facts = {f["id"]: self._asserted(f) for f in facts}
         if self.facts:
-            self._call(durable_rules_engine.assert_facts, list(self.facts.values()))
+            self._call(self.host.assert_facts, list(self.facts.values()))
         for marker in self.markers:
-            self._call(durable_rules_engine.assert_fact, marker)
+            self._call(self.host.assert_fact, marker)
 
     def _change(self, facts: list[dict[str, Any]]) -> None:
         new = {f["id"]: f for f in facts}
@@ -125,23 +118,25 @@ class Session:
         if not changed:
             return
         for marker in reversed(self.markers):
-            self._call(durable_rules_engine.retract_fact, marker)
+            self._call(self.host.retract_fact, marker)
         dropped_ids = {self._engine_id(i) for i in changed} | {m["id"] for m in self.markers}
         retracted = self._drop(dropped_ids)
         for key in retracted:
-            self._call(durable_rules_engine.retract_fact, self.findings.pop(key))
+            finding = self.findings.pop(key)
+            self._call(self.host.retract_fact, finding)
+            self.run.facts.pop(finding["id"], None)
             self.run.asserted_findings.discard(key)
         for fact_id in changed:
             if fact_id in self.facts:
-                self._call(durable_rules_engine.retract_fact, self.facts.pop(fact_id))
+                self._call(self.host.retract_fact, self.facts.pop(fact_id))
                 del self.versions[fact_id]
         for fact_id in changed:
             if fact_id in new:
                 self.versions[fact_id] = new[fact_id]
                 self.facts[fact_id] = self._asserted(new[fact_id])
-                self._call(durable_rules_engine.assert_fact, self.facts[fact_id])
+                self._call(self.host.assert_fact, self.facts[fact_id])
         for marker in self.markers:
-            self._call(durable_rules_engine.assert_fact, marker)
+            self._call(self.host.assert_fact, marker)
 
     def _sync_findings(self) -> None:
         """Take over the finding facts the actions asserted (exactly as asserted: retracting needs the same fact)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nea_policy.errors import Problem, RuleError
-from nea_policy.language.conditions import AnyOf, Comparison, Condition, FieldRef
+from nea_policy.language.conditions import AnyOf, Comparison, Condition, FieldRef, iter_comparisons
 from nea_policy.language.rules import Rule, RuleSet
 from nea_policy.model.fact_types import FACT_TYPES, FINDING, count_field
 from nea_policy.model.facts import LEVEL_ORDER
@@ -52,6 +52,9 @@ class CompiledRuleSet:
     rules: tuple[CompiledRule, ...]
     strata: tuple[int, ...]
     consumed_findings: frozenset[str]
+    # Per fact type some rule matches (or tests for absence), the fields the rules test, show or name: what the
+    # engine must assert of each fact (see FactEncoder).
+    fields_read: dict[str, frozenset[str]]
 
     def definition(self) -> dict[str, Any]:
         """The durable_rules ruleset definition (without actions), as `Host.register_rulesets` takes it."""
@@ -68,7 +71,28 @@ def compile_ruleset(ruleset: RuleSet, name: str = "nea_policy") -> CompiledRuleS
             compiled.append(CompiledRule(name_, rule, strata[rule.id], _patterns(rule, conjunction, strata[rule.id])))
     gated = tuple(sorted({c.stratum for c in compiled if c.rule.absences}))
     consumed = frozenset(f for r in ruleset.rules for f in r.needed_findings() | r.negated_findings())
-    return CompiledRuleSet(name, tuple(compiled), gated, consumed)
+    return CompiledRuleSet(name, tuple(compiled), gated, consumed, fields_read(ruleset))
+
+
+def fields_read(ruleset: RuleSet) -> dict[str, frozenset[str]]:
+    """Per fact type some rule matches or tests for absence, every field a rule tests, shows or names (and `key`)."""
+    read: dict[str, set[str]] = {}
+    for rule in ruleset.rules:
+        scopes = [rule.aliases] + [{**rule.aliases, a.alias: a.fact_type} for a in rule.absences]
+        for type_name in rule.aliases.values():
+            read.setdefault(type_name, {"key"})
+        for absence in rule.absences:
+            read.setdefault(absence.fact_type, {"key"})
+        for alias, names in rule.fields_used().items():
+            read[rule.aliases[alias]].update(names)
+        for scope, conditions in zip(scopes, [rule.conditions, *(a.conditions for a in rule.absences)]):
+            for comparison in iter_comparisons(conditions):
+                for ref in (comparison.left, comparison.right):
+                    if isinstance(ref, FieldRef):
+                        read[scope[ref.alias]].add(ref.field)
+                if comparison.op == "not contains":
+                    read[scope[comparison.left.alias]].add(count_field(comparison.left.field))
+    return {type_name: frozenset(names) for type_name, names in read.items()}
 
 
 def _strata(ruleset: RuleSet) -> dict[str, int]:

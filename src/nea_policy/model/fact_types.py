@@ -205,6 +205,100 @@ def encode_scenario(scenario: Scenario) -> list[dict[str, Any]]:
     return facts
 
 
+class FactEncoder:
+    """Encodes scenarios as engine facts with only the fields some rule reads, of only the types some rule matches.
+
+    What an engine asserts: `encode_scenario` gives every field (the matcher and the explanations read them all),
+    but a field no compiled rule tests or shows only costs time to encode, serialize and index in the Rete
+    network. `fields` maps each fact type to encode to the names read (stored, derived and `__count` companions).
+    """
+
+    def __init__(self, fields: dict[str, frozenset[str]]) -> None:
+        self.fields = fields
+        # Per type, each stored field that is read or whose length is: (name, store the value, a level, an
+        # enumeration (for lists: of levels, of enumerations), the name of its length companion or None).
+        self._plans: dict[str, tuple[tuple[str, bool, bool, bool, str | None], ...]] = {}
+        for type_name, names in fields.items():
+            if type_name not in FACT_TYPES or type_name == FINDING:
+                continue
+            plan = []
+            for name, spec, count in _ENCODED_FIELDS[type_name]:
+                wanted_count = count if count is not None and count in names else None
+                if name in names or wanted_count is not None:
+                    inner = spec.kind.removeprefix("list[").removesuffix("]")
+                    plan.append((name, name in names, inner == "level", inner == "enum", wanted_count))
+            self._plans[type_name] = tuple(plan)
+
+    def encode(self, scenario: Scenario) -> list[dict[str, Any]]:
+        """The facts of the scenario that some rule can match, in scenario order, each with the fields read."""
+        facts: list[dict[str, Any]] = []
+        plans = self._plans
+        fields = self.fields
+        if "country" in plans:
+            plan = plans["country"]
+            for country in scenario.countries:
+                facts.append(self._fact("country", plan, country.__dict__, country.code))
+        if "region" in plans:
+            plan = plans["region"]
+            for region in scenario.regions:
+                facts.append(self._fact("region", plan, region.__dict__, region.id))
+        if "relation" in plans:
+            plan = plans["relation"]
+            wanted = fields["relation"]
+            for relation in scenario.relations:
+                a, b = sorted(relation.between)
+                fact = self._fact("relation", plan, relation.__dict__, f"{a}-{b}")
+                if "a" in wanted:
+                    fact["a"] = a
+                if "b" in wanted:
+                    fact["b"] = b
+                facts.append(fact)
+        if "agreement" in plans:
+            plan = plans["agreement"]
+            wanted = fields["agreement"]
+            for agreement in scenario.agreements:
+                fact = self._fact("agreement", plan, agreement.__dict__, agreement.id)
+                if "pair" in wanted:
+                    fact["pair"] = pair_key(*agreement.between)
+                facts.append(fact)
+        if "flow" in plans:
+            plan = plans["flow"]
+            wanted = fields["flow"]
+            derived = wanted & _FLOW_DERIVED
+            for flow in scenario.flows:
+                fact = self._fact("flow", plan, flow.__dict__, flow.id)
+                if derived:
+                    for name, value in _flow_derived(flow).items():
+                        if name in derived:
+                            fact[name] = value
+                facts.append(fact)
+        return facts
+
+    @staticmethod
+    def _fact(type_name: str, plan: tuple[tuple[str, bool, bool, bool, str | None], ...], values: dict[str, Any], key: str) -> dict[str, Any]:
+        fact: dict[str, Any] = {"id": f"{type_name}:{key}", "t": type_name, "key": key}
+        for name, store, level, enum, count in plan:
+            value = values.get(name)
+            if value is None:
+                # Absent, not false: a condition on a missing field does not match.
+                continue
+            if store:
+                if value.__class__ is list:
+                    fact[name] = [_LEVEL_RANK[v] for v in value] if level else [v.value for v in value] if enum else list(value)
+                elif level:
+                    fact[name] = _LEVEL_RANK[value]
+                elif enum:
+                    fact[name] = value.value
+                else:
+                    fact[name] = value
+            if count is not None:
+                fact[count] = len(value)
+        return fact
+
+
+_FLOW_DERIVED = frozenset({"pair", "estimate_alarmist_high", "estimate_careful_high", "estimate_exaggeration", "label_count"})
+
+
 def _flow_derived(flow: Flow) -> dict[str, Any]:
     extra: dict[str, Any] = {"pair": pair_key(flow.origin, flow.destination)}
     alarmist = [e.high for e in flow.estimates if e.kind.value == "alarmist"]
