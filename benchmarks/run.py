@@ -73,15 +73,32 @@ def _rss_mb() -> float:
 # --- raw durable_rules: the same compiled rules and facts, actions that only record ----------------------------
 
 
+def durable_python_layer() -> tuple[Any, Any]:
+    """durable_rules' own Python layer (vendored unchanged from 2.0.28, not installed with nea-policy) on the same
+    patched C core as the engine's: its Host class and the core module it drives."""
+    from nea_policy.engine import _durable_core
+
+    # The layer imports its C core as `durable_rules_engine` (PyPI's build); give it nea-policy's build instead.
+    sys.modules["durable_rules_engine"] = _durable_core
+    layer = str(ROOT / "vendor" / "durable_rules" / "libpy")
+    if layer not in sys.path:
+        sys.path.insert(0, layer)
+    import durable.engine
+
+    # durable_rules calls datetime.utcfromtimestamp at every firing; on Python 3.12+ that warns each time.
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp\(\) is deprecated", category=DeprecationWarning)
+    return durable.engine.Host, _durable_core
+
+
 class RawDurable:
     """The engine's compiled ruleset on its own quiet durable_rules host, with actions that only record the firing
     and assert the same derived finding facts (so the firings are the same): assert, fire, empty the session
     (by retraction, as the engine does; or delete_state, which crashed here)."""
 
     def __init__(self, engine: Any, *, delete_state: bool = False) -> None:
-        # the same durable_rules build as the engine's (nea_policy.engine.host: the patched C core)
-        from nea_policy.engine.host import Host
-        from nea_policy.engine.host import core as durable_rules_engine
+        Host, durable_rules_engine = durable_python_layer()
         from nea_policy.language.compiler import STRATUM_TYPE
 
         class QuietHost(Host):
