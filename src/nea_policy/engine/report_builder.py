@@ -24,6 +24,8 @@ class RulePlan:
 
     # Per alias, the fields its evidence shows and whether each is a level (shown by name, held as a rank).
     evidence_fields: dict[str, tuple[tuple[str, bool], ...]]
+    # The same for the aliases of facts of the scenario (not findings), in the rule's order: what a firing shows.
+    evidence: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]
     # The normalised justification: its first literal, then (alias, field, how to show it, next literal) per field.
     template_head: str
     template: tuple[tuple[str, str, str, str], ...]
@@ -36,10 +38,10 @@ def rule_plans(ruleset: RuleSet) -> dict[str, RulePlan]:
     for rule in ruleset.rules:
         used = rule.fields_used()
         parts = TEMPLATE_FIELD.split(" ".join(rule.justification.split()))
+        evidence_fields = {alias: tuple((f, is_level(rule.aliases.get(alias, ""), f)) for f in names if f not in ("key", "name")) for alias, names in used.items()}
         plans[rule.id] = RulePlan(
-            evidence_fields={
-                alias: tuple((f, is_level(rule.aliases.get(alias, ""), f)) for f in names if f not in ("key", "name")) for alias, names in used.items()
-            },
+            evidence_fields=evidence_fields,
+            evidence=tuple((alias, evidence_fields.get(alias, ())) for alias, type_name in rule.aliases.items() if type_name != FINDING),
             template_head=parts[0],
             template=tuple(
                 (alias, name, "name" if name == "name" else ("level" if is_level(rule.aliases.get(alias, ""), name) else "value"), parts[i + 2])
@@ -175,22 +177,18 @@ class ReportBuilder:
         items = []
         names = self.names
         cache = self.evidence
-        for alias, fact in firing.matched.items():
-            type_ = fact["t"]
-            if type_ == FINDING:
-                continue
-            fields = plan.evidence_fields.get(alias, ())
+        matched = firing.matched
+        for alias, fields in plan.evidence:
+            fact = matched[alias]
             # Rules often show the same fields of the same fact under the same alias: one Evidence serves them all.
-            cached = cache.get((alias, fact["id"], fields))
+            cache_key = (alias, fact["id"], fields)
+            cached = cache.get(cache_key)
             if cached is None:
-                values = {}
-                for f, level in fields:
-                    value = fact.get(f)
-                    values[f] = _level_name(value) if level else value
-                key = str(fact["key"])
-                cached = cache[(alias, fact["id"], fields)] = _new_evidence(
-                    {"alias": alias, "fact": type_, "key": key, "name": names.get((type_, key), key), "values": values}
-                )
+                get = fact.get
+                values = {f: _level_name(get(f)) if level else get(f) for f, level in fields}
+                type_ = fact["t"]
+                key = fact["key"]
+                cached = cache[cache_key] = _new_evidence({"alias": alias, "fact": type_, "key": key, "name": names.get((type_, key), key), "values": values})
             items.append(cached)
         return items
 

@@ -32,7 +32,7 @@ class Session:
     Use it as a context manager: it holds the engine for its lifetime and leaves the engine's session empty.
 
     Facts are known here by their scenario id (`flow:kp-to-cn`) and in durable_rules by the id the engine issues
-    (`_Run.new_id`: ids whose 32-bit hashes cannot collide); a fact keeps its engine id through its versions.
+    (`Run.new_id`: ids whose 32-bit hashes cannot collide); a fact keeps its engine id through its versions.
     """
 
     def __init__(self, engine: Engine) -> None:
