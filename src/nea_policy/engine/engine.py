@@ -74,10 +74,14 @@ class Engine:
 
     def evaluate(self, scenario: Scenario | dict[str, Any] | str | Path) -> Report:
         """Evaluate one scenario (a Scenario, a dict, or a path to a fact file) into a Report."""
-        with gc_paused():
-            # In a function of its own: its facts and firings are freed before the collector resumes, so the one
-            # collection that follows walks the report only.
-            return self._evaluate(scenario)
+        try:
+            with gc_paused():
+                # In a function of its own: its facts and firings are freed before the collector resumes, so the one
+                # collection that follows walks the report only.
+                return self._evaluate(scenario)
+        except MemoryError:
+            # What failed was one large allocation; what it held is freed by now, so the error can be raised.
+            raise EvaluationError("the evaluation ran out of memory; evaluate a smaller scenario or give the process more memory", code="out_of_memory") from None
 
     def _evaluate(self, scenario: Scenario | dict[str, Any] | str | Path) -> Report:
         model = load_scenario(scenario)

@@ -548,10 +548,12 @@ static unsigned int storeRegexStateMachine(ruleset *tree,
         *newStateMachine = &tree->regexStateMachinePool[0];
         tree->regexStateMachineOffset = stateMachinelength;
     } else {
-        tree->regexStateMachinePool = realloc(tree->regexStateMachinePool, tree->regexStateMachineOffset + stateMachinelength);
-        if (!tree->regexStateMachinePool) {
+        void *grown = realloc(tree->regexStateMachinePool, tree->regexStateMachineOffset + stateMachinelength);
+        if (!grown) {
             return ERR_OUT_OF_MEMORY;
         }
+
+        tree->regexStateMachinePool = grown;
 
         memset(&tree->regexStateMachinePool[tree->regexStateMachineOffset], 0, stateMachinelength);
         *stateMachineOffset = tree->regexStateMachineOffset;

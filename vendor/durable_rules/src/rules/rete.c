@@ -81,10 +81,12 @@ static unsigned int storeString(ruleset *tree,
         *stringOffset = 0;
         tree->stringPoolLength = newStringLength;
     } else {
-        tree->stringPool = realloc(tree->stringPool, (tree->stringPoolLength + newStringLength) * sizeof(char));
-        if (!tree->stringPool) {
+        void *grown = realloc(tree->stringPool, (tree->stringPoolLength + newStringLength) * sizeof(char));
+        if (!grown) {
             return ERR_OUT_OF_MEMORY;
         }
+
+        tree->stringPool = grown;
 
         *stringOffset = tree->stringPoolLength;
         tree->stringPoolLength = tree->stringPoolLength + newStringLength;
@@ -109,10 +111,12 @@ static unsigned int storeExpression(ruleset *tree,
         *newExpression = &tree->expressionPool[0];
         tree->expressionOffset = 1;
     } else {
-        tree->expressionPool = realloc(tree->expressionPool, (tree->expressionOffset + 1) * sizeof(expression));
-        if (!tree->expressionPool) {
+        void *grown = realloc(tree->expressionPool, (tree->expressionOffset + 1) * sizeof(expression));
+        if (!grown) {
             return ERR_OUT_OF_MEMORY;
         }
+
+        tree->expressionPool = grown;
 
         *expressionOffset = tree->expressionOffset;
         *newExpression = &tree->expressionPool[tree->expressionOffset];
@@ -135,10 +139,12 @@ static unsigned int storeNode(ruleset *tree,
         *newNode = &tree->nodePool[0];
         tree->nodeOffset = 1;
     } else {
-        tree->nodePool = realloc(tree->nodePool, (tree->nodeOffset + 1) * sizeof(node));
-        if (!tree->nodePool) {
+        void *grown = realloc(tree->nodePool, (tree->nodeOffset + 1) * sizeof(node));
+        if (!grown) {
             return ERR_OUT_OF_MEMORY;
         }
+
+        tree->nodePool = grown;
 
         *nodeOffset = tree->nodeOffset;
         *newNode = &tree->nodePool[tree->nodeOffset];
@@ -179,10 +185,12 @@ static unsigned int allocateNext(ruleset *tree,
         *offset = 1;
         tree->nextOffset = length + 1;
     } else {
-        tree->nextPool = realloc(tree->nextPool, (tree->nextOffset + length) * sizeof(unsigned int));
-        if (!tree->nextPool) {
+        void *grown = realloc(tree->nextPool, (tree->nextOffset + length) * sizeof(unsigned int));
+        if (!grown) {
             return ERR_OUT_OF_MEMORY;
         }
+
+        tree->nextPool = grown;
 
         memset(&tree->nextPool[tree->nextOffset], 0, length * sizeof(unsigned int));
         *offset = tree->nextOffset;

@@ -90,10 +90,11 @@ int asprintf(char** ret, char* format, ...){
     valueOffset = pool.freeOffset; \
     type *value = &((type *)pool.content)[valueOffset]; \
     if (value->nextOffset == UNDEFINED_HASH_OFFSET) { \
-        pool.content = realloc(pool.content, ((unsigned int)(pool.contentLength * 1.5)) * sizeof(type)); \
-        if (!pool.content) { \
+        void *grown = realloc(pool.content, ((unsigned int)(pool.contentLength * 1.5)) * sizeof(type)); \
+        if (!grown) { \
             return ERR_OUT_OF_MEMORY; \
         } \
+        pool.content = grown; \
         for (unsigned int i = pool.contentLength; i < (unsigned int)(pool.contentLength * 1.5); ++ i) { \
             ((type *)pool.content)[i].isActive = 0; \
             ((type *)pool.content)[i].nextOffset = i + 1; \
@@ -863,6 +864,9 @@ unsigned int createStateNode(void *tree,
     memset(node->messageIndex, 0, MAX_MESSAGE_INDEX_LENGTH * sizeof(unsigned int) * 2);
     
     node->betaState = malloc(((ruleset*)tree)->betaCount * sizeof(betaStateNode));
+    if (!node->betaState) {
+        return ERR_OUT_OF_MEMORY;
+    }
     for (unsigned int i = 0; i < ((ruleset*)tree)->betaCount; ++i) {
         betaStateNode *betaNode = &node->betaState[i];
         betaNode->reteNode = NULL;
@@ -881,6 +885,9 @@ unsigned int createStateNode(void *tree,
     }
 
     node->connectorState = malloc(((ruleset*)tree)->connectorCount * sizeof(connectorStateNode));
+    if (!node->connectorState) {
+        return ERR_OUT_OF_MEMORY;
+    }
     for (unsigned int i = 0; i < ((ruleset*)tree)->connectorCount; ++i) {
         connectorStateNode *connectorNode = &node->connectorState[i];
         connectorNode->reteNode = NULL;
@@ -901,6 +908,9 @@ unsigned int createStateNode(void *tree,
     }
 
     node->actionState = malloc(((ruleset*)tree)->actionCount * sizeof(actionStateNode));
+    if (!node->actionState) {
+        return ERR_OUT_OF_MEMORY;
+    }
     for (unsigned int i = 0; i < ((ruleset*)tree)->actionCount; ++i) {
         actionStateNode *actionNode = &node->actionState[i];
         actionNode->reteNode = NULL;
