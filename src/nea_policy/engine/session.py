@@ -15,9 +15,9 @@ facts (tests check every point of several sweeps).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nea_policy.engine.host import dumps
 from nea_policy.engine.run import Firing, Run
 from nea_policy.language.compiler import STRATUM_TYPE
 from nea_policy.model.fact_types import FINDING
@@ -51,6 +51,11 @@ class Session:
         self.gated = {c.name for c in engine.compiled.rules if c.rule.absences}
         self.meta: list[_Meta] = []
         self.started = False
+        # The markers never change, nor (for a given version) the facts: their JSON text is made once. A text is
+        # kept by the id of the version it encodes, with the version itself so that the id cannot be reused.
+        self.marker_texts = [dumps(marker) for marker in self.markers]
+        self.markers_out = dumps(list(reversed(self.markers)))
+        self.texts: dict[int, tuple[dict[str, Any], str]] = {}
 
     def _engine_id(self, scenario_id: str) -> str:
         if scenario_id not in self.engine_ids:
@@ -117,26 +122,40 @@ class Session:
         changed = [i for i, f in new.items() if self.versions.get(i) != f] + [i for i in self.versions if i not in new]
         if not changed:
             return
-        for marker in reversed(self.markers):
-            self._call(self.host.retract_fact, marker)
+        # Markers first (dropping every gated firing), then the findings left without support, then the changed
+        # facts: each group in one call, as nothing can fire while the markers are out.
+        self._call(self.host.retract_text, self.markers_out)
         dropped_ids = {self._engine_id(i) for i in changed} | {m["id"] for m in self.markers}
         retracted = self._drop(dropped_ids)
-        for key in retracted:
-            finding = self.findings.pop(key)
-            self._call(self.host.retract_fact, finding)
-            self.run.facts.pop(finding["id"], None)
-            self.run.asserted_findings.discard(key)
+        if retracted:
+            findings = [self.findings.pop(key) for key in retracted]
+            self._call(self.host.retract_facts, findings)
+            for key, finding in zip(retracted, findings):
+                self.run.facts.pop(finding["id"], None)
+                self.run.asserted_findings.discard(key)
+        old = [self._text(self.versions[i]) for i in changed if i in self.facts]
+        if old:
+            self._call(self.host.retract_text, f"[{','.join(old)}]")
         for fact_id in changed:
-            if fact_id in self.facts:
-                self._call(self.host.retract_fact, self.facts.pop(fact_id))
-                del self.versions[fact_id]
+            self.facts.pop(fact_id, None)
+            self.versions.pop(fact_id, None)
+        fresh = []
         for fact_id in changed:
             if fact_id in new:
                 self.versions[fact_id] = new[fact_id]
                 self.facts[fact_id] = self._asserted(new[fact_id])
-                self._call(self.host.assert_fact, self.facts[fact_id])
-        for marker in self.markers:
-            self._call(self.host.assert_fact, marker)
+                fresh.append(self._text(new[fact_id]))
+        if fresh:
+            self._call(self.host.assert_text, f"[{','.join(fresh)}]")
+        for text in self.marker_texts:
+            self._call(self.host.assert_text, text)
+
+    def _text(self, version: dict[str, Any]) -> str:
+        """The JSON text of a version of a fact as this session asserts it (with its engine id and the sid)."""
+        known = self.texts.get(id(version))
+        if known is None:
+            known = self.texts[id(version)] = (version, dumps(self.facts.get(version["id"]) or self._asserted(version)))
+        return known[1]
 
     def _sync_findings(self) -> None:
         """Take over the finding facts the actions asserted (exactly as asserted: retracting needs the same fact)."""
@@ -147,9 +166,11 @@ class Session:
     def _sync(self) -> None:
         """Index the firings made since the last step: the fact ids each matched, what it concludes about, gated or not."""
         self._sync_findings()
+        append = self.meta.append
+        gated = self.gated
         for firing in self.run.firings[len(self.meta) :]:
-            ids = frozenset(str(f.get("id")) for f in firing.matched.values())
-            self.meta.append(_Meta(firing, ids, self._finding_key(firing), firing.compiled.rule.kind, firing.compiled.name in self.gated))
+            compiled = firing.compiled
+            append(_Meta(firing, frozenset([f["id"] for f in firing.matched.values()]), self._finding_key(firing), compiled.rule.kind, compiled.name in gated))
 
     def _drop(self, dropped_ids: set[str]) -> list[tuple[str, str]]:
         """Drop the firings that rest on dropped facts (gated firings too); the findings left without support, in order."""
@@ -183,13 +204,17 @@ class Session:
         return [meta.firing for meta in self.meta]
 
 
-@dataclass(frozen=True)
 class _Meta:
-    firing: Firing
-    ids: frozenset[str]
-    key: tuple[str, str]
-    kind: str
-    gated: bool
+    """A live firing as the session indexes it: the facts it matched (ids), what it concludes about, gated or not."""
+
+    __slots__ = ("firing", "ids", "key", "kind", "gated")
+
+    def __init__(self, firing: Firing, ids: frozenset[str], key: tuple[str, str], kind: str, gated: bool) -> None:
+        self.firing = firing
+        self.ids = ids
+        self.key = key
+        self.kind = kind
+        self.gated = gated
 
 
 __all__ = ["Session"]
