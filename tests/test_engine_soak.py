@@ -62,3 +62,24 @@ def test_the_engine_runs_on_the_patched_core_without_durable_rules_python_layer(
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_missing_c_extension_is_a_clear_error_from_the_command_line() -> None:
+    """An install whose C extension cannot be loaded (a build that failed, a wheel for another Python) says what
+    failed and what to do, with a code, instead of an unexpected ImportError."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'nea_policy.engine._durable_core':\n"
+        "            raise ImportError('undefined symbol: PyEval_CallObject (simulated)')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from nea_policy.cli import main\n"
+        f"sys.argv = ['nea-policy', 'evaluate', {str(EXAMPLES[0])!r}]\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert "unexpected" not in result.stderr
+    assert "engine_unavailable" in result.stderr and "undefined symbol" in result.stderr
+    assert "pip install --force-reinstall --no-cache-dir" in result.stderr
