@@ -266,11 +266,11 @@ def narrow_report(report: Report, *, actor: str | None = None, findings: bool = 
 
 def check_actor(reports: list[Report], actor: str) -> None:
     """An error when no report's scenario declares the country an --actor names (a typo would otherwise show nothing)."""
-    declared = sorted({code for report in reports for code in report.scenario.countries})
+    declared = sorted({code for report in reports for code in [*report.scenario.countries, *report.scenario.parties]})
     if actor not in declared:
         close = difflib.get_close_matches(actor, declared, n=1)
         raise InputError(
-            f"{actor} is not a country of the scenario; declared: {', '.join(declared)}",
+            f"{actor} is not a country or party of the scenario; declared: {', '.join(declared)}",
             code="unknown_actor",
             location="--actor",
             hint=f"did you mean {close[0]}?" if close else "",

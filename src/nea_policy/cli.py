@@ -116,9 +116,11 @@ def _limits(max_bytes: int | None) -> dict[str, Any]:
 def _actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    code = value.strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", code):
-        raise click.BadParameter(f"{value!r} is not a country code; give two letters, e.g. CN")
+    code = value.strip()
+    # "cn" and "eu" are codes typed in lower case; "China" is a name.
+    code = code.upper() if code.islower() or len(code) == 2 else code
+    if not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", code):
+        raise click.BadParameter(f"{value!r} is not a country code (or a party's); give a code, e.g. CN or EU")
     return code
 
 

@@ -153,7 +153,7 @@ def compare_reports(base_report: Report, variant_report: Report, base: Scenario,
 
 def entity_key(collection: str, entry: BaseModel) -> str:
     """How a student addresses an entry: a country by code, a relation by its pair ('CN-RU'), others by id."""
-    if collection == "countries":
+    if collection in ("countries", "parties"):
         return str(entry.code)  # type: ignore[attr-defined]
     if collection == "relations":
         return pair_key(*entry.between)  # type: ignore[attr-defined]

@@ -169,7 +169,7 @@ def _binding_text(candidate: Candidate) -> str:
 
 def normalize_subject(subject: str | None) -> str | None:
     """A subject as the engine keys it: a pair of country codes in alphabetical order (RU-JP -> JP-RU)."""
-    if subject is not None and re.fullmatch(r"[A-Z]{2}-[A-Z]{2}", subject):
+    if subject is not None and re.fullmatch(r"[A-Z][A-Z0-9]{1,9}-[A-Z][A-Z0-9]{1,9}", subject):
         return pair_key(*subject.split("-"))
     return subject
 

@@ -14,7 +14,9 @@ from nea_policy.model.facts import (
     FlowKind,
     LegalStatus,
     MediaTone,
+    PartyKind,
 )
+from nea_policy.model.iso_countries import USER_ASSIGNED_TEXT
 
 _TEMPLATE = """\
 # A nea-policy scenario. Fill it in, then:
@@ -24,7 +26,10 @@ _TEMPLATE = """\
 # and make the first line of this file: # yaml-language-server: $schema=facts.schema.json
 # Leave out (or comment out) what your sources do not say: an unknown fact never satisfies a rule.
 # Levels, everywhere below: {levels}.
-# Countries are ISO 3166-1 alpha-2 codes (CN, JP, KP, KR, MN, RU ...), in capitals.
+# Countries are ISO 3166-1 alpha-2 codes (CN, JP, KP, KR, MN, RU ...), in capitals. A fictional or unlisted
+# country takes a user-assigned code ({user_assigned}) and a name: {{code: XA, name: Country A}}.
+# Names are written as they read mid-sentence (the Philippines, Chinese workers in Japan); reports
+# capitalise them at the start of a sentence.
 
 title: My scenario
 description: >-
@@ -49,6 +54,13 @@ countries:
     restrictive_migration_policy: true  # limits legal entry of migrants
     # accepted_conventions: [refugee-convention-1951]
 
+# Supranational or regional parties (optional): a side of relations and agreements, never a flow's
+# origin or destination. kind: {party_kinds}
+parties: []
+#  - code: EU
+#    name: the European Union
+#    kind: supranational
+
 # Sub-national regions a flow may go to (optional). A region belongs to one declared country.
 regions: []
 #  - id: hokkaido
@@ -57,7 +69,7 @@ regions: []
 #    labor_shortage: high
 #    population_decline: moderate
 
-# Relations between two declared countries (optional; the order of the two does not matter).
+# Relations between two declared countries, or a country and a party (optional; the order does not matter).
 relations:
   - between: [CN, JP]
     proximity: true                     # neighbours?
@@ -76,7 +88,7 @@ agreements: []
 # Migrant flows from an origin country to a destination country.
 flows:
   - id: cn-to-jp                        # lower-case letters, digits and hyphens
-    name: Chinese workers in Japan
+    name: Chinese workers in Japan       # who and where, as a plural noun phrase
     origin: CN
     destination: JP
     # destination_region: hokkaido      # the id of a region of the destination
@@ -84,6 +96,8 @@ flows:
     sectors: [manufacturing]
     unskilled: true
     legal_status: mixed                 # {legal_status}
+    #   temporary-protection: protected as a group, for a time, with no one's refugee status determined
+    #   pending-asylum: individual asylum claims lodged and awaiting a decision
     estimates: []                       # size ranges; kind: {estimate_kinds}
     #  - {{low: 100000, high: 150000, kind: official, by: immigration statistics}}
     labels: []
@@ -126,6 +140,8 @@ def scenario_template(name: str = "scenario.yaml") -> str:
         legal_status=_values(LegalStatus),
         estimate_kinds=_values(EstimateKind),
         media_tones=_values(MediaTone),
+        party_kinds=_values(PartyKind),
+        user_assigned=USER_ASSIGNED_TEXT,
     )
 
 

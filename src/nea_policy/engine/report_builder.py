@@ -81,6 +81,8 @@ class ReportBuilder:
         countries = {c.code: c.name for c in scenario.countries}
         for code, name in countries.items():
             self.names[("country", code)] = name
+        # A relation or agreement may have a party (the EU) as a side.
+        countries.update({p.code: p.name for p in scenario.parties})
         for region in scenario.regions:
             self.names[("region", region.id)] = region.name
         for flow in scenario.flows:
@@ -116,6 +118,7 @@ class ReportBuilder:
                 title=self.scenario.title,
                 description=self.scenario.description,
                 countries={c.code: c.name for c in self.scenario.countries},
+                parties={p.code: p.name for p in self.scenario.parties},
                 flows=[f.id for f in self.scenario.flows],
             ),
             ruleset=RulesetInfo(version=self.ruleset.version, digest=self.ruleset.digest),
