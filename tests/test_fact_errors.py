@@ -74,6 +74,25 @@ def test_all_problems_at_once(tmp_path: Path) -> None:
     assert [p[0] for p in errors_of(tmp_path, text)] == ["bad_value", "wrong_type", "unknown_field"]
 
 
+def test_field_errors_and_reference_errors_come_in_one_round_in_file_order(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    name: Japan\n", "    name: Japan\n    labour_shortage: high\n").replace("destination: JP", "destination: KR") + "    abuse: awful\n"
+    problems = errors_of(tmp_path, text)
+    assert [(code, location.rsplit("facts.yaml:", 1)[1]) for code, location, _ in problems] == [
+        ("unknown_field", "6:5"),
+        ("undeclared_country", "11:5"),
+        ("bad_value", "12:5"),
+    ]
+    assert "flows[0].destination: flow 'cn-jp': destination 'KR' is not a declared country; declared: CN, JP" in problems[1][2]
+
+
+def test_reference_errors_of_entries_with_field_errors_too(tmp_path: Path) -> None:
+    # A region with a bad field still has its country checked; a malformed code is one error, not two.
+    text = MINIMAL.replace("flows:", "regions:\n  - {id: kanto, name: Kanto, country: KR, labor_shortage: lots}\nflows:").replace("origin: CN", "origin: cn")
+    problems = errors_of(tmp_path, text)
+    assert [code for code, _, _ in problems] == ["undeclared_country", "bad_value", "bad_value"]
+    assert "regions[0].country" in problems[0][2] and "regions[0].labor_shortage" in problems[1][2] and "flows[0].origin" in problems[2][2]
+
+
 def test_duplicate_keys_are_an_error(tmp_path: Path) -> None:
     [(code, location, _)] = errors_of(tmp_path, MINIMAL + "    origin: JP\n")
     assert code == "duplicate_key" and location.endswith("facts.yaml:11:5")

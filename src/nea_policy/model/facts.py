@@ -478,7 +478,8 @@ def scenario_from_document(document: Document) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = _problems_from_validation(exc, document)
+        # Field errors and reference errors in one round: the references are checked on the raw data too.
+        problems = _problems_from_validation(exc, document) + [_locate_problem(p, document) for p in reference_problems(data)]
     except ScenarioError as exc:
         problems = [_locate_problem(p, document) for p in exc.problems]
     # in file order, as a student reads the file (pydantic reports in field-declaration order)
