@@ -58,7 +58,7 @@ def test_every_rule_has_a_case_where_it_concludes_and_one_where_it_does_not(bund
 
 def test_the_bundled_tests_ship_inside_the_rules_folder_and_are_not_read_as_rules() -> None:
     assert bundled_tests_dir().parent == bundled_rules_dir()
-    assert len(find_test_files()) == 4
+    assert len(find_test_files()) == 6
     assert all(rule.file.endswith(("findings.yaml", "recommendations.yaml")) for rule in load_ruleset().rules)
 
 
@@ -269,7 +269,7 @@ def test_cli_test_exit_codes_and_coverage(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(main, ["test", "--coverage", "--min-coverage", "100"])
     assert ok.exit_code == 0, ok.output
-    assert "26 of 26 rules fired (100%)" in ok.output
+    assert "27 of 27 rules fired (100%)" in ok.output
     one = str(bundled_tests_dir() / "russians-in-japan.rules-test.yaml")
     short = runner.invoke(main, ["test", one, "--min-coverage", "50"])
     assert short.exit_code == 1
