@@ -37,7 +37,7 @@ def test_evaluate_text_groups_by_actor_with_reasons_tree_and_quote() -> None:
     assert out.startswith("North Koreans in China\n======================\n")
     assert "Recommendations to China (CN)" in out
     assert "* Identify who among the migrants are refugees [identify-refugees]" in out
-    assert "Why: The legal status of North Korean migrants in China is unclear" in out
+    assert "Why: North Korean migrants in China are in legal-status limbo" in out
     # the proof tree: the finding indented under "Rests on", its evidence indented further
     block = out[out.index("[identify-refugees]") :]
     assert re.search(r"\n  Rests on:\n    - Legal-status limbo \[legal-status-limbo\]", block)
