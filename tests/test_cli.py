@@ -413,13 +413,13 @@ def test_rules_list_shows_id_kind_title() -> None:
 def test_rules_show_explains_conditions_needs_and_needed_by() -> None:
     code, out, _ = run("rules", "show", "cooperative-migration-and-trade-regime")
     assert code == 0
-    assert "- relation's proximity is true" in out
-    assert "- finding complementary-economies holds for flow" in out
-    assert "- no agreement where the agreement's pair is relation's key and the agreement's kind" in out
+    assert "- the relation's proximity is true [relation.proximity == true]" in out
+    assert "- the finding complementary-economies holds for the flow [complementary.subject ==" in out
+    assert "- there is no agreement where the agreement is between the relation's two sides and" in out
     assert "Source (The Case of China):" in out and "cooperate more closely" in out
     assert "Needs findings: alarmist-threat-perception, complementary-economies" in out
     _, finding, _ = run("rules", "show", "legal-status-limbo")
-    assert "- flow's legal status is unclear" in finding
+    assert "- the flow's legal status is unclear [flow.legal_status == unclear]" in finding
     assert "Needed by: identify-refugees, semi-resident-status" in finding
 
 
