@@ -283,7 +283,8 @@ def test_check_reports_ok_for_every_example() -> None:
     code, out, _ = run("check", *files)
     assert code == 0
     assert out.count("ok: ") == len(files)
-    assert f"ok: {NK} (2 countries, 0 regions, 1 relations, 0 agreements, 1 flows)" in out
+    assert f"ok: {NK} (2 countries, 0 regions, 1 relation, 0 agreements, 1 flow)" in out
+    assert f"note: {NK}: no rule reads these facts, so they change no result: countries[0].international_isolation (line 13)," in out
 
 
 def test_check_reports_every_error_of_every_file(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,62 @@ def test_the_cli_takes_party_codes(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["what-if", str(tmp_path / "s.yaml"), "--set", "relations.TR-EU.diplomatic_tension=high", "--set", "parties.EU.name=the EU"])
     assert result.exit_code == 0, result.output
     assert "relations.EU-TR.diplomatic_tension: moderate -> high" in result.stdout and "parties.EU.name: the European Union -> the EU" in result.stdout
+
+
+# --- what no rule reads -------------------------------------------------------------------------------------
+
+
+def test_check_notes_the_facts_no_rule_reads_in_file_order(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SYRIANS, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+    ok, note = result.stdout.splitlines()
+    assert ok == f"ok: {path} (2 countries, 1 party, 0 regions, 2 relations, 1 agreement, 1 flow)"
+    assert note == f"note: {path}: no rule reads these facts, so they change no result: parties[0].kind (line 6), flows[0].kinds (line 17)"
+    result = CliRunner().invoke(main, ["check", str(path), "--format", "json"])
+    [entry] = json.loads(result.stdout)
+    assert [(u["path"], u["location"]) for u in entry["unread"]] == [("parties[0].kind", f"{path}:6:42"), ("flows[0].kinds", f"{path}:17:5")]
+
+
+def test_a_pack_that_reads_a_field_takes_it_off_the_note(tmp_path: Path) -> None:
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "kinds.yaml").write_text(
+        TALKS_PACK.replace("id: talks", "id: refugee-kinds").replace("subject: relation\n    facts: {relation: relation}", "subject: flow\n    facts: {flow: flow}")
+        .replace("when: [relation.diplomatic_tension >= moderate]", "when: [flow.kinds contains refugees]")
+        .replace("actors: [relation.a, relation.b]", "actors: [flow.destination]")
+        .replace("Tension runs {relation.diplomatic_tension} between {relation.name}.", "'{flow.name} are refugees.'"),
+        encoding="utf-8",
+    )
+    (tmp_path / "s.yaml").write_text(SYRIANS, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "s.yaml"), "--extra-rules", str(tmp_path / "pack")])
+    assert result.exit_code == 0, result.output
+    assert "parties[0].kind" in result.stdout and "flows[0].kinds" not in result.stdout
+
+
+def test_the_template_marks_every_field_no_rule_reads_and_only_those(engine: Engine) -> None:
+    from nea_policy.authoring.template import UNREAD_MARK, scenario_template, template_fields
+    from nea_policy.language.reads import STRUCTURE, ruleset_reads
+    from nea_policy.model.paths import COLLECTIONS, MODELS
+
+    text = scenario_template()
+    lines = text.splitlines()
+    fields = template_fields(text)
+    # every field of every part of a fact file is in the template
+    assert {(c, f) for c, m in MODELS.items() for f in m.model_fields} == {(c, f) for _, c, f in fields}
+    reads = ruleset_reads(engine.ruleset)
+    for index, collection, field in fields:
+        unread = field not in STRUCTURE and (COLLECTIONS[collection], field) not in reads
+        assert (UNREAD_MARK in lines[index]) is unread, lines[index]
+    assert any("kinds:" in line and UNREAD_MARK in line for line in lines)
+
+
+def test_rules_show_lists_the_facts_a_rule_reads() -> None:
+    result = CliRunner().invoke(main, ["rules", "show", "cooperative-migration-and-trade-regime"])
+    assert result.exit_code == 0
+    reads = result.stdout.split("Reads (fact file fields):\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert reads == [
+        "  flow (flow): origin, destination, id, name",
+        "  relation (relation): between, proximity, name",
+        "  agreement (absent agreement): between, kind",
+    ]

@@ -244,11 +244,13 @@ def evaluate(
 @main.command()
 @click.argument("files", nargs=-1, required=True)
 @_max_bytes_option
+@_rules_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format (json: a list with each file's problems, on standard output).")
-def check(files: tuple[str, ...], max_bytes: int | None, fmt: str) -> None:
+def check(files: tuple[str, ...], max_bytes: int | None, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], fmt: str) -> None:
     """Validate fact files without evaluating them: every error of every file at once.
 
-    Prints one `ok` line per valid file; exits with 1 if any file has an error.
+    Prints one `ok` line per valid file, and a note of the facts it sets that no rule reads (they
+    describe the scenario but change no result); exits with 1 if any file has an error.
 
     \b
     Examples:
@@ -257,20 +259,24 @@ def check(files: tuple[str, ...], max_bytes: int | None, fmt: str) -> None:
     """
     from nea_policy.api import check_sources
 
-    results = check_sources(list(files), **_limits(max_bytes))
+    results = check_sources(list(files), rules=list(rules) or None, extra_rules=list(extra_rules) or None, **_limits(max_bytes))
     if fmt == "json":
         import json
         from dataclasses import asdict
 
-        click.echo(json.dumps([{"source": r.source, "ok": r.ok, "problems": [asdict(p) for p in r.problems]} for r in results], indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [{"source": r.source, "ok": r.ok, "problems": [asdict(p) for p in r.problems], "unread": [asdict(u) for u in r.unread]} for r in results],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         for result in results:
             if result.scenario is not None:
-                s = result.scenario
-                click.echo(
-                    f"ok: {result.source} ({len(s.countries)} countries, {len(s.regions)} regions, {len(s.relations)} relations, "
-                    f"{len(s.agreements)} agreements, {len(s.flows)} flows)"
-                )
+                click.echo(f"ok: {result.source} ({result.summary()})")
+                if result.unread:
+                    click.echo(f"note: {result.unread_note()}")
             for problem in result.problems:
                 click.echo(f"error: {problem}", err=True)
     bad = [r for r in results if not r.ok]

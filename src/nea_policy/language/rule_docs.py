@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nea_policy.language.conditions import AnyOf, Comparison, Condition, FieldRef
+from nea_policy.language.reads import rule_reads
 from nea_policy.language.rules import Absence, Rule, RuleSet
 from nea_policy.model.fact_types import FACT_TYPES
 
@@ -165,6 +166,7 @@ class RuleDoc:
     needs: list[str]
     needs_absent: list[str]
     needed_by: list[str]
+    reads: list[str]
 
 
 def list_rules(ruleset: RuleSet) -> list[RuleSummary]:
@@ -200,7 +202,13 @@ def describe_rule(ruleset: RuleSet, rule_id: str) -> RuleDoc:
         needs=sorted(rule.needed_findings()),
         needs_absent=sorted(rule.negated_findings()),
         needed_by=needed_by,
+        reads=[_reads_line(rule, alias, fact_type, fields) for alias, (fact_type, fields) in rule_reads(rule).items()],
     )
+
+
+def _reads_line(rule: Rule, alias: str, fact_type: str, fields: list[str]) -> str:
+    what = f"absent {fact_type}" if alias not in rule.aliases else fact_type
+    return f"{alias} ({what}): {', '.join(fields)}"
 
 
 def readable_condition(condition: Condition, rule: Rule, absence: Absence | None = None) -> str:

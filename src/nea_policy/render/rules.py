@@ -84,6 +84,8 @@ def render_rule_doc(doc: RuleDoc, *, width: int = 88) -> str:
                 out += _wrap(f"- {' and '.join(c.words for c in branch)} [{' and '.join(c.written for c in branch)}]", width, "      ", "        ")
         else:
             out += _wrap(f"- {condition.words} [{condition.written}]", width, "  ", "    ")
+    if doc.reads:
+        out += ["", "Reads (fact file fields):"] + [f"  {line}" for line in doc.reads]
     if doc.actors:
         out.append("")
         out += _wrap("Addressed to: " + ", ".join(doc.actors) + (f"; also {', '.join(doc.addressees)}" if doc.addressees else ""), width, "", "  ")
