@@ -200,7 +200,7 @@ def evaluate(
       nea-policy evaluate examples/north-koreans-in-china.yaml
       nea-policy evaluate examples/northeast-asia.yaml --actor JP --no-findings
       nea-policy evaluate examples/russians-in-japan.yaml --format html -o report.html
-      cat scenario.json | nea-policy evaluate - --format json
+      cat examples/russians-in-japan.yaml | nea-policy evaluate - --format json
     """
     from nea_policy.api import check_actor, evaluate_sources
 
@@ -255,7 +255,7 @@ def check(files: tuple[str, ...], max_bytes: int | None, rules: tuple[Path, ...]
     \b
     Examples:
       nea-policy check examples/*.yaml
-      nea-policy check my-scenario.yaml --format json
+      nea-policy check examples/errors/typo.yaml --format json
     """
     from nea_policy.api import check_sources
 
@@ -316,7 +316,7 @@ def compare(base: str, variant: str, fmt: str, output: Path | None, rules: tuple
 
     \b
     Example:
-      nea-policy compare examples/north-koreans-in-china.yaml my-variant.yaml
+      nea-policy compare examples/chinese-in-the-russian-far-east.yaml examples/northeast-asia.yaml
     """
     from nea_policy.api import compare_sources
 
@@ -545,7 +545,7 @@ def rules_check(dirs: tuple[Path, ...], extra_rules: tuple[Path, ...], source: P
     Examples:
       nea-policy rules check
       nea-policy rules check --extra-rules examples/packs/trafficking-protocol
-      nea-policy rules check --source cross-border-human-flows-in-northeast-asia.txt
+      nea-policy rules check --source STUDY.txt   # your copy of the study's text (not shipped)
     """
     from nea_policy.language.lint import lint_rules
 
@@ -574,6 +574,7 @@ def test_command(
       nea-policy test
       nea-policy test --coverage --min-coverage 100
       nea-policy test examples/packs/trafficking-protocol
+      nea-policy test examples/rule-tests/russians.rules-test.yaml
     """
     from nea_policy.authoring.rule_tests import render_results, run_tests
 

@@ -227,6 +227,22 @@ def read_ruleset(dirs: list[str | Path] | None = None, extra: list[str | Path] |
     return RuleSet(tuple(rules), tuple(packs), "sha256:" + digest.hexdigest()[:16]), collector.problems
 
 
+def holds_rules(folder: Path) -> bool:
+    """Whether a folder holds rule files: *.yaml files beside an optional pack.yaml, at least one with a `rules:` list."""
+    if not folder.is_dir():
+        return False
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == "pack.yaml":
+            continue
+        try:
+            data = load_document(path).data
+        except InputError:
+            return True  # a rule file with a syntax error is still a rule file; the loader reports it
+        if isinstance(data, dict) and "rules" in data:
+            return True
+    return False
+
+
 def _read_pack(folder: Path, collector: ProblemCollector) -> tuple[Pack | None, list[Path]]:
     if not folder.is_dir():
         collector.add("rules_not_found", "is not a folder of rule files", str(folder), "name a folder that holds *.yaml rule files")
