@@ -137,3 +137,13 @@ def test_every_file_a_help_example_names_is_in_the_repository(monkeypatch: pytes
                 continue
             if "/" in word or word.endswith((".yaml", ".json", ".txt")):
                 assert glob.glob(str(ROOT / word)), f"`{line}` names {word}, which is not in the repository"
+
+
+def test_readme_new_then_check_is_what_the_commands_print(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    block = re.search(r"^\$ nea-policy new (\S+) && nea-policy check (\S+)\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.S | re.M)
+    assert block is not None
+    monkeypatch.chdir(tmp_path)
+    written = CliRunner().invoke(main, ["new", block.group(1)])
+    checked = CliRunner().invoke(main, ["check", block.group(2)])
+    assert written.exit_code == checked.exit_code == 0
+    assert written.stdout + checked.stdout == block.group(3)

@@ -175,7 +175,7 @@ _COLOR_OPTION = click.option(
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
 @_rules_options
-@click.option("--actor", callback=_actor, metavar="CODE", help="Only what is addressed to one government (e.g. CN).")
+@click.option("--actor", callback=_actor, metavar="CODE", help="Only what is addressed to one government (e.g. CN) or party (e.g. EU).")
 @click.option("--findings/--no-findings", default=True, show_default=True, help="Show the findings and the proof tree of each recommendation.")
 @_max_bytes_option
 @_COLOR_OPTION

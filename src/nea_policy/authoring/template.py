@@ -105,6 +105,7 @@ flows:
     destination: JP
     # destination_region: hokkaido      # the id of a region of the destination
     kinds: [temporary-workers, trainees] # {kinds}
+    #   refugees: fled persecution, war or violence (who they are; legal_status says what the host decided)
     sectors: [manufacturing]
     unskilled: true
     legal_status: mixed                 # {legal_status}
