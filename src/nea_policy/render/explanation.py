@@ -22,7 +22,7 @@ def _actual(result: ConditionResult) -> str:
         return "exists: " + ", ".join(result.blocking) if result.blocking else "none exists"
     parts = []
     for read in result.reads:
-        parts.append(f"{read.alias}.{read.field}={format_value(read.value) if read.present else 'not set'}")
+        parts.append(f"{read.alias}.{read.field}={format_value(read.value) if read.present else NOT_SET}")
     return ", ".join(dict.fromkeys(parts))
 
 
