@@ -37,7 +37,7 @@ def test_evaluate_text_groups_by_actor_with_reasons_tree_and_quote() -> None:
     assert out.startswith("North Koreans in China\n======================\n")
     assert "Recommendations to China (CN)" in out
     assert "* Identify who among the migrants are refugees [identify-refugees]" in out
-    assert "Why: The legal status of North Korean migrants in China is unclear" in out
+    assert "Why: North Korean migrants in China are in legal-status limbo" in out
     # the proof tree: the finding indented under "Rests on", its evidence indented further
     block = out[out.index("[identify-refugees]") :]
     assert re.search(r"\n  Rests on:\n    - Legal-status limbo \[legal-status-limbo\]", block)
@@ -283,7 +283,8 @@ def test_check_reports_ok_for_every_example() -> None:
     code, out, _ = run("check", *files)
     assert code == 0
     assert out.count("ok: ") == len(files)
-    assert f"ok: {NK} (2 countries, 0 regions, 1 relations, 0 agreements, 1 flows)" in out
+    assert f"ok: {NK} (2 countries, 0 regions, 1 relation, 0 agreements, 1 flow)" in out
+    assert f"note: {NK}: no rule reads these facts, so they change no result: countries[0].international_isolation (line 13)," in out
 
 
 def test_check_reports_every_error_of_every_file(tmp_path: Path) -> None:
@@ -413,13 +414,13 @@ def test_rules_list_shows_id_kind_title() -> None:
 def test_rules_show_explains_conditions_needs_and_needed_by() -> None:
     code, out, _ = run("rules", "show", "cooperative-migration-and-trade-regime")
     assert code == 0
-    assert "- relation's proximity is true" in out
-    assert "- finding complementary-economies holds for flow" in out
-    assert "- no agreement where the agreement's pair is relation's key and the agreement's kind" in out
+    assert "- the relation's proximity is true [relation.proximity == true]" in out
+    assert "- the finding complementary-economies holds for the flow [complementary.subject ==" in out
+    assert "- there is no agreement where the agreement is between the relation's two sides and" in out
     assert "Source (The Case of China):" in out and "cooperate more closely" in out
     assert "Needs findings: alarmist-threat-perception, complementary-economies" in out
     _, finding, _ = run("rules", "show", "legal-status-limbo")
-    assert "- flow's legal status is unclear" in finding
+    assert "- the flow's legal status is unclear [flow.legal_status == unclear]" in finding
     assert "Needed by: identify-refugees, semi-resident-status" in finding
 
 

@@ -151,7 +151,7 @@ def test_evaluate_reports_every_bad_file_before_evaluating_any(tmp_path: Path) -
         (["evaluate", NK, "--bogus"], "No such option '--bogus'"),
         (["evaluate"], "Missing argument 'FILES...'"),
         (["evaluate", NK, "--format", "pdf"], "Invalid value for '--format'"),
-        (["evaluate", NK, "--actor", "China"], "'China' is not a country code"),
+        (["evaluate", NK, "--actor", "China"], "'China' is not a country code (or a party's)"),
         (["evaluate", NK, "--max-bytes", "0"], "Invalid value for '--max-bytes'"),
         (["compare", NK], "Missing argument 'VARIANT'"),
         (["what-if", NK], "Missing option '--set'"),
@@ -172,7 +172,7 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
 
 def test_actor_not_in_the_scenario() -> None:
     err = fails("evaluate", NK, "--actor", "JP")
-    assert "error: --actor: unknown_actor: JP is not a country of the scenario; declared: CN, KP" in err
+    assert "error: --actor: unknown_actor: JP is not a country or party of the scenario; declared: CN, KP" in err
 
 
 def test_what_if_bad_paths_all_reported_with_suggestions() -> None:
@@ -187,7 +187,7 @@ def test_what_if_value_not_allowed() -> None:
     err = fails("what-if", NK, "--set", "flows.kp-to-cn.legal_status=legalish", "--set", "relations.KP-CN.proximity=maybe")
     assert (
         "error: --set flows.kp-to-cn.legal_status=legalish: bad_value: flows[0].legal_status: 'legalish' is not allowed; "
-        "allowed: 'regular', 'irregular', 'unclear' or 'mixed'"
+        "allowed: 'regular', 'irregular', 'unclear', 'mixed', 'temporary-protection' or 'pending-asylum'"
     ) in err
     assert "error: --set relations.KP-CN.proximity=maybe: wrong_type: relations[0].proximity:" in err and "(given: 'maybe')" in err
 

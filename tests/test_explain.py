@@ -138,12 +138,38 @@ def test_unknown_rule_is_a_rule_error(engine: Engine) -> None:
 def test_renderings(engine: Engine) -> None:
     why = engine.explain(RUSSIANS, "semi-resident-status")
     text = render_explanation_text(why)
-    assert "[NO] limbo.subject == flow.key" in text and "[??] flow.has_work_and_shelter == true" in text
+    # each condition in words first, with its outcome, then as written
+    assert "[NO] the finding legal-status-limbo holds for the flow, but it does not [limbo.subject == flow.key]" in " ".join(text.split())
+    assert "[??] the flow's proof of work and shelter is true, but it is not set [flow.has_work_and_shelter == true]" in " ".join(text.split())
+    assert "distance = the steps each changed level moves on the none..severe scale" in " ".join(text.split())
     assert "--set flows.ru-to-jp.legal_status=unclear" in text
-    assert "| `flow.has_work_and_shelter == true` | missing |" in render_explanation_markdown(why)
+    assert "| the flow's proof of work and shelter is true, but it is not set | missing | `flow.has_work_and_shelter == true` |" in render_explanation_markdown(why)
     proof = render_explanation_text(engine.explain(NK, "identify-refugees"))
     assert "Legal-status limbo" in proof and "Source (North Korean Migration to China)" in proof
     assert type(why).model_validate_json(why.to_json()).to_json() == why.to_json()
+
+
+def test_why_not_says_each_condition_and_its_outcome_in_words(engine: Engine) -> None:
+    why = engine.why_not(NK, "hidden-exploitation")
+    assert why.holds
+    data = load_scenario(NK).model_dump(mode="json", exclude_none=True)
+    data["flows"][0]["fear_of_exposure"] = "moderate"
+    for flow in data["flows"]:
+        flow.pop("abuse", None)
+    results = {r.condition: r for r in engine.why_not(data, "hidden-exploitation").candidates[0].results}
+    fear = results["flow.fear_of_exposure >= high"]
+    assert fear.words == "the flow's fear of exposure is at least high"
+    assert fear.sentence == "the flow's fear of exposure is at least high, but it is moderate"
+    group = next(r for r in results.values() if r.kind == "any")
+    assert group.sentence == "at least one of these holds, and one does"
+    sentences = [item.sentence for branch in group.branches for item in branch]
+    assert "the flow's abuse is at least moderate, but it is not set" in sentences
+    assert "the flow's indentured servitude is true" in sentences
+    del data["flows"][0]["fear_of_exposure"]
+    results = {r.condition: r for r in engine.why_not(data, "hidden-exploitation").candidates[0].results}
+    assert results["flow.fear_of_exposure >= high"].sentence == "the flow's fear of exposure is at least high, but it is not set"
+    joins = {r.condition: r.sentence for r in engine.why_not(RUSSIANS, "identify-refugees").candidates[0].results}
+    assert joins["host.code == flow.destination"] == "the host country is the flow's destination (JP)"
 
 
 def test_a_pair_subject_in_either_order(engine: Engine) -> None:

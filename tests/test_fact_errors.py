@@ -65,13 +65,32 @@ def test_wrong_type(tmp_path: Path) -> None:
 
 
 def test_not_an_iso_code(tmp_path: Path) -> None:
-    problems = errors_of(tmp_path, MINIMAL.replace("code: JP", "code: XX").replace("destination: JP", "destination: XX"))
+    problems = errors_of(tmp_path, MINIMAL.replace("code: JP", "code: UK").replace("destination: JP", "destination: UK"))
     assert problems[0][0] == "bad_value" and "ISO 3166-1" in problems[0][2]
 
 
 def test_all_problems_at_once(tmp_path: Path) -> None:
     text = MINIMAL + "    abuse: hgh\n    unskilled: 3\n    legal_statu: x\n"
     assert [p[0] for p in errors_of(tmp_path, text)] == ["bad_value", "wrong_type", "unknown_field"]
+
+
+def test_field_errors_and_reference_errors_come_in_one_round_in_file_order(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    name: Japan\n", "    name: Japan\n    labour_shortage: high\n").replace("destination: JP", "destination: KR") + "    abuse: awful\n"
+    problems = errors_of(tmp_path, text)
+    assert [(code, location.rsplit("facts.yaml:", 1)[1]) for code, location, _ in problems] == [
+        ("unknown_field", "6:5"),
+        ("undeclared_country", "11:5"),
+        ("bad_value", "12:5"),
+    ]
+    assert "flows[0].destination: flow 'cn-jp': destination 'KR' is not a declared country; declared: CN, JP" in problems[1][2]
+
+
+def test_reference_errors_of_entries_with_field_errors_too(tmp_path: Path) -> None:
+    # A region with a bad field still has its country checked; a malformed code is one error, not two.
+    text = MINIMAL.replace("flows:", "regions:\n  - {id: kanto, name: Kanto, country: KR, labor_shortage: lots}\nflows:").replace("origin: CN", "origin: cn")
+    problems = errors_of(tmp_path, text)
+    assert [code for code, _, _ in problems] == ["undeclared_country", "bad_value", "bad_value"]
+    assert "regions[0].country" in problems[0][2] and "regions[0].labor_shortage" in problems[1][2] and "flows[0].origin" in problems[2][2]
 
 
 def test_duplicate_keys_are_an_error(tmp_path: Path) -> None:

@@ -257,7 +257,7 @@ def test_cli_rules_check(tmp_path: Path) -> None:
     runner = CliRunner()
     clean = runner.invoke(main, ["rules", "check"])
     assert clean.exit_code == 0, clean.output
-    assert "26 rules checked: 0 errors, 0 warnings" in clean.output
+    assert "27 rules checked: 0 errors, 0 warnings" in clean.output
     recommendation = _recommendation()
     recommendation["when"][1] = "flow.illegal_work >= extreme"
     folder, text = _folder(tmp_path, [_finding(), recommendation])

@@ -134,6 +134,6 @@ def test_cli_runs_and_checks_a_pack() -> None:
     assert tested.exit_code == 0, tested.output
     assert "7 of 7 cases passed" in tested.output
     checked = runner.invoke(main, ["rules", "check", "--extra-rules", str(PACK)])
-    assert checked.exit_code == 0 and "27 rules checked: 0 errors" in checked.output
+    assert checked.exit_code == 0 and "28 rules checked: 0 errors" in checked.output
     evaluated = runner.invoke(main, ["evaluate", "--extra-rules", str(PACK), str(NK), "--format", "json"])
     assert evaluated.exit_code == 0 and '"pack": "trafficking-protocol"' in evaluated.output

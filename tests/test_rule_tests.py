@@ -16,6 +16,7 @@ import pytest
 
 from nea_policy.authoring.rule_tests import (
     TestCase,
+    TestError,
     bundled_tests_dir,
     find_test_files,
     load_test_file,
@@ -27,6 +28,7 @@ from nea_policy.language.conditions import Comparison, Condition, FieldRef
 from nea_policy.language.rules import Rule, RuleSet, bundled_rules_dir, load_ruleset
 from nea_policy.model.fact_types import FACT_TYPES
 
+ROOT = Path(__file__).resolve().parent.parent
 _NEGATE = {"==": "!=", "!=": "==", ">": "<=", "<=": ">", ">=": "<", "<": ">=", "in": "not in", "not in": "in",
            "contains": "not contains", "not contains": "contains", "is set": "is not set", "is not set": "is set"}
 
@@ -58,7 +60,7 @@ def test_every_rule_has_a_case_where_it_concludes_and_one_where_it_does_not(bund
 
 def test_the_bundled_tests_ship_inside_the_rules_folder_and_are_not_read_as_rules() -> None:
     assert bundled_tests_dir().parent == bundled_rules_dir()
-    assert len(find_test_files()) == 4
+    assert len(find_test_files()) == 6
     assert all(rule.file.endswith(("findings.yaml", "recommendations.yaml")) for rule in load_ruleset().rules)
 
 
@@ -269,7 +271,7 @@ def test_cli_test_exit_codes_and_coverage(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(main, ["test", "--coverage", "--min-coverage", "100"])
     assert ok.exit_code == 0, ok.output
-    assert "26 of 26 rules fired (100%)" in ok.output
+    assert "27 of 27 rules fired (100%)" in ok.output
     one = str(bundled_tests_dir() / "russians-in-japan.rules-test.yaml")
     short = runner.invoke(main, ["test", one, "--min-coverage", "50"])
     assert short.exit_code == 1
@@ -307,3 +309,30 @@ def test_pytest_collects_the_bundled_rule_tests_once() -> None:
     items = [line for line in run.stdout.splitlines() if ".rules-test.yaml::" in line]
     total = sum(len(load_test_file(p)) for p in find_test_files())
     assert len(items) == total == len(set(items)), run.stdout[-2000:]
+
+
+def test_extra_rules_naming_a_folder_without_rule_files_says_which_line_and_what_to_do(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    (pack / "tests").mkdir(parents=True)
+    (pack / "pack.yaml").write_text("name: mine\nversion: 1.0.0\n", encoding="utf-8")
+    (pack / "rules.yaml").write_text((ROOT / "examples" / "packs" / "trafficking-protocol" / "recommendations.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    test_file = pack / "tests" / "mine.rules-test.yaml"
+    scenario = (ROOT / "examples" / "north-koreans-in-china.yaml").as_posix()
+    test_file.write_text(
+        f"scenario: {scenario}\nextra_rules: [.]\ncases:\n  - name: a case\n    expect:\n      must_recommend: [accept-trafficking-protocol]\n", encoding="utf-8"
+    )
+    with pytest.raises(TestError) as caught:
+        load_test_file(test_file)
+    [problem] = caught.value.problems
+    assert problem.code == "no_rule_files" and problem.location == f"{test_file}:2:15"
+    assert f"extra_rules[0]: '.' ({pack / 'tests'}) holds no rule files" in problem.message
+    assert problem.hint == "did you mean '..'? paths are relative to the test file"
+    # a folder that does not exist, and one of fact files, say so too
+    test_file.write_text(test_file.read_text(encoding="utf-8").replace("extra_rules: [.]", f"extra_rules: [nowhere, {(ROOT / 'examples').as_posix()}]"), encoding="utf-8")
+    with pytest.raises(TestError) as caught:
+        load_test_file(test_file)
+    assert [p.message.split(") ", 1)[1] for p in caught.value.problems] == ["is not a folder", "holds no rule files (*.yaml with a `rules:` list)"]
+    assert "name the folder that holds the pack's *.yaml rule files" in caught.value.problems[0].hint
+    # fixed, it runs
+    test_file.write_text(test_file.read_text(encoding="utf-8").replace(f"extra_rules: [nowhere, {(ROOT / 'examples').as_posix()}]", "extra_rules: [..]"), encoding="utf-8")
+    assert run_tests([test_file]).ok

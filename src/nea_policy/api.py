@@ -39,6 +39,8 @@ from nea_policy.model.documents import (
     load_document,
     parse_document,
 )
+from nea_policy.language.reads import unread_facts
+from nea_policy.language.rules import load_ruleset
 from nea_policy.model.facts import Scenario, load_scenario, scenario_from_document
 from nea_policy.model.report import Report
 
@@ -108,30 +110,80 @@ def read_scenario(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, std
     return scenario_from_document(read_document(source, max_bytes=max_bytes, stdin=stdin))
 
 
+# The parts of a scenario, each with the word for one of its entries.
+_ONE = {"countries": "country", "parties": "party", "regions": "region", "relations": "relation", "agreements": "agreement", "flows": "flow"}
+
+
+@dataclass(frozen=True)
+class UnreadNote:
+    """A fact a valid file sets that no rule reads (not an error: it describes the scenario but changes no result)."""
+
+    location: str  # file:line:col of the field
+    path: str  # e.g. flows[0].kinds
+    collection: str
+    key: str  # the entry's code, id or pair
+    field: str
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of checking one fact file: its scenario when valid, else every problem found."""
+    """The outcome of checking one fact file: its scenario when valid, else every problem found; and what no rule reads."""
 
     source: str
     scenario: Scenario | None
     problems: tuple[Problem, ...]
+    unread: tuple[UnreadNote, ...] = ()
 
     @property
     def ok(self) -> bool:
         """Whether the file is a valid scenario."""
         return self.scenario is not None
 
+    def summary(self) -> str:
+        """What a valid file declares: "2 countries, 1 party, 0 regions, 2 relations, 1 agreement, 1 flow"."""
+        if self.scenario is None:
+            return ""
+        counts = [(collection, len(getattr(self.scenario, collection))) for collection in _ONE if collection != "parties" or self.scenario.parties]
+        return ", ".join(f"{n} {_ONE[collection] if n == 1 else collection}" for collection, n in counts)
 
-def check_sources(sources: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None) -> list[CheckResult]:
-    """Validate fact files without evaluating them; each file's problems all at once."""
+    def unread_note(self) -> str:
+        """The facts the file sets that no rule reads, in one line: each field at its first place, with how many more set it."""
+        first: dict[tuple[str, str], UnreadNote] = {}
+        more: dict[tuple[str, str], int] = {}
+        for note in self.unread:
+            key = (note.collection, note.field)
+            more[key] = more.get(key, -1) + 1
+            first.setdefault(key, note)
+        items = []
+        for key, note in first.items():
+            line = note.location.rsplit(":", 2)[-2] if note.location.count(":") >= 2 else "?"
+            also = f", and {more[key]} more {note.collection if more[key] > 1 else _ONE[note.collection]}" if more[key] else ""
+            items.append(f"{note.path} (line {line}{also})")
+        return f"{self.source}: no rule reads these facts, so they change no result: {', '.join(items)}"
+
+
+def check_sources(
+    sources: list[str],
+    *,
+    rules: list[str | Path] | None = None,
+    extra_rules: list[str | Path] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    stdin: IO[bytes] | None = None,
+) -> list[CheckResult]:
+    """Validate fact files without evaluating them; each file's problems all at once, and the facts no rule reads."""
+    ruleset = load_ruleset(rules, extra_rules)
     results: list[CheckResult] = []
     for source in sources:
         try:
-            scenario = read_scenario(source, max_bytes=max_bytes, stdin=stdin)
+            document = read_document(source, max_bytes=max_bytes, stdin=stdin)
+            scenario = scenario_from_document(document)
         except NeaPolicyError as exc:
             results.append(CheckResult(str(source), None, tuple(exc.problems)))
         else:
-            results.append(CheckResult(str(source), scenario, ()))
+            # in file order, as a student reads the file
+            facts = sorted(unread_facts(scenario, ruleset), key=lambda fact: document.positions.get(fact.path, (0, 0)))
+            unread = tuple(UnreadNote(document.locate(fact.path), fact.path_text, fact.collection, fact.key, fact.field) for fact in facts)
+            results.append(CheckResult(str(source), scenario, (), unread))
     return results
 
 
@@ -266,11 +318,11 @@ def narrow_report(report: Report, *, actor: str | None = None, findings: bool = 
 
 def check_actor(reports: list[Report], actor: str) -> None:
     """An error when no report's scenario declares the country an --actor names (a typo would otherwise show nothing)."""
-    declared = sorted({code for report in reports for code in report.scenario.countries})
+    declared = sorted({code for report in reports for code in [*report.scenario.countries, *report.scenario.parties]})
     if actor not in declared:
         close = difflib.get_close_matches(actor, declared, n=1)
         raise InputError(
-            f"{actor} is not a country of the scenario; declared: {', '.join(declared)}",
+            f"{actor} is not a country or party of the scenario; declared: {', '.join(declared)}",
             code="unknown_actor",
             location="--actor",
             hint=f"did you mean {close[0]}?" if close else "",

@@ -116,9 +116,11 @@ def _limits(max_bytes: int | None) -> dict[str, Any]:
 def _actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    code = value.strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", code):
-        raise click.BadParameter(f"{value!r} is not a country code; give two letters, e.g. CN")
+    code = value.strip()
+    # "cn" and "eu" are codes typed in lower case; "China" is a name.
+    code = code.upper() if code.islower() or len(code) == 2 else code
+    if not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", code):
+        raise click.BadParameter(f"{value!r} is not a country code (or a party's); give a code, e.g. CN or EU")
     return code
 
 
@@ -173,7 +175,7 @@ _COLOR_OPTION = click.option(
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
 @_rules_options
-@click.option("--actor", callback=_actor, metavar="CODE", help="Only what is addressed to one government (e.g. CN).")
+@click.option("--actor", callback=_actor, metavar="CODE", help="Only what is addressed to one government (e.g. CN) or party (e.g. EU).")
 @click.option("--findings/--no-findings", default=True, show_default=True, help="Show the findings and the proof tree of each recommendation.")
 @_max_bytes_option
 @_COLOR_OPTION
@@ -198,7 +200,7 @@ def evaluate(
       nea-policy evaluate examples/north-koreans-in-china.yaml
       nea-policy evaluate examples/northeast-asia.yaml --actor JP --no-findings
       nea-policy evaluate examples/russians-in-japan.yaml --format html -o report.html
-      cat scenario.json | nea-policy evaluate - --format json
+      cat examples/russians-in-japan.yaml | nea-policy evaluate - --format json
     """
     from nea_policy.api import check_actor, evaluate_sources
 
@@ -242,33 +244,39 @@ def evaluate(
 @main.command()
 @click.argument("files", nargs=-1, required=True)
 @_max_bytes_option
+@_rules_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format (json: a list with each file's problems, on standard output).")
-def check(files: tuple[str, ...], max_bytes: int | None, fmt: str) -> None:
+def check(files: tuple[str, ...], max_bytes: int | None, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], fmt: str) -> None:
     """Validate fact files without evaluating them: every error of every file at once.
 
-    Prints one `ok` line per valid file; exits with 1 if any file has an error.
+    Prints one `ok` line per valid file, and a note of the facts it sets that no rule reads (they
+    describe the scenario but change no result); exits with 1 if any file has an error.
 
     \b
     Examples:
       nea-policy check examples/*.yaml
-      nea-policy check my-scenario.yaml --format json
+      nea-policy check examples/errors/typo.yaml --format json
     """
     from nea_policy.api import check_sources
 
-    results = check_sources(list(files), **_limits(max_bytes))
+    results = check_sources(list(files), rules=list(rules) or None, extra_rules=list(extra_rules) or None, **_limits(max_bytes))
     if fmt == "json":
         import json
         from dataclasses import asdict
 
-        click.echo(json.dumps([{"source": r.source, "ok": r.ok, "problems": [asdict(p) for p in r.problems]} for r in results], indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [{"source": r.source, "ok": r.ok, "problems": [asdict(p) for p in r.problems], "unread": [asdict(u) for u in r.unread]} for r in results],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         for result in results:
             if result.scenario is not None:
-                s = result.scenario
-                click.echo(
-                    f"ok: {result.source} ({len(s.countries)} countries, {len(s.regions)} regions, {len(s.relations)} relations, "
-                    f"{len(s.agreements)} agreements, {len(s.flows)} flows)"
-                )
+                click.echo(f"ok: {result.source} ({result.summary()})")
+                if result.unread:
+                    click.echo(f"note: {result.unread_note()}")
             for problem in result.problems:
                 click.echo(f"error: {problem}", err=True)
     bad = [r for r in results if not r.ok]
@@ -308,7 +316,7 @@ def compare(base: str, variant: str, fmt: str, output: Path | None, rules: tuple
 
     \b
     Example:
-      nea-policy compare examples/north-koreans-in-china.yaml my-variant.yaml
+      nea-policy compare examples/chinese-in-the-russian-far-east.yaml examples/northeast-asia.yaml
     """
     from nea_policy.api import compare_sources
 
@@ -537,7 +545,7 @@ def rules_check(dirs: tuple[Path, ...], extra_rules: tuple[Path, ...], source: P
     Examples:
       nea-policy rules check
       nea-policy rules check --extra-rules examples/packs/trafficking-protocol
-      nea-policy rules check --source cross-border-human-flows-in-northeast-asia.txt
+      nea-policy rules check --source STUDY.txt   # your copy of the study's text (not shipped)
     """
     from nea_policy.language.lint import lint_rules
 
@@ -566,6 +574,7 @@ def test_command(
       nea-policy test
       nea-policy test --coverage --min-coverage 100
       nea-policy test examples/packs/trafficking-protocol
+      nea-policy test examples/rule-tests/russians.rules-test.yaml
     """
     from nea_policy.authoring.rule_tests import render_results, run_tests
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from nea_policy.language.conditions import FieldRef, iter_comparisons
+from nea_policy.language.reads import DERIVED
 from nea_policy.model.facts import Scenario, pair_key
 from nea_policy.model.paths import COLLECTIONS
 from nea_policy.model.report import (
@@ -20,21 +21,6 @@ from nea_policy.model.report import (
 if TYPE_CHECKING:
     from nea_policy.engine.engine import Engine
     from nea_policy.language.rules import RuleSet
-
-
-# Scenario fields the engine sees under other names (derived fields): a change to the left moves those on the right.
-_DERIVED: dict[tuple[str, str], set[str]] = {
-    ("flow", "estimates"): {"estimate_alarmist_high", "estimate_careful_high", "estimate_exaggeration"},
-    ("flow", "labels"): {"label_count"},
-    ("flow", "origin"): {"pair"},
-    ("flow", "destination"): {"pair"},
-    ("flow", "id"): {"key"},
-    ("country", "code"): {"key"},
-    ("region", "id"): {"key"},
-    ("relation", "between"): {"key", "a", "b"},
-    ("agreement", "between"): {"pair"},
-    ("agreement", "id"): {"key"},
-}
 
 
 class _Frozen(BaseModel):
@@ -153,7 +139,7 @@ def compare_reports(base_report: Report, variant_report: Report, base: Scenario,
 
 def entity_key(collection: str, entry: BaseModel) -> str:
     """How a student addresses an entry: a country by code, a relation by its pair ('CN-RU'), others by id."""
-    if collection == "countries":
+    if collection in ("countries", "parties"):
         return str(entry.code)  # type: ignore[attr-defined]
     if collection == "relations":
         return pair_key(*entry.between)  # type: ignore[attr-defined]
@@ -250,7 +236,7 @@ def _behind(rule_id: str, trees: list[Recommendation] | list[FindingNode], facts
             # A whole entry added or removed matters when the conclusion's evidence names it, or a rule tests its absence.
             relevant = seen
         else:
-            names = {change.field} | _DERIVED.get((change.fact, change.field), set())
+            names = {change.field} | DERIVED.get((change.fact, change.field), frozenset())
             relevant = seen and any((change.fact, n) in fields for n in names)
             if change.fact in absent_types and any((change.fact, n) in fields or n == "kind" for n in names):
                 relevant = True

@@ -83,7 +83,7 @@ class ChangeSet(BaseModel):
     effect: Literal["fires", "stops"]
     changes: list[FactChange]
     facts_changed: int
-    distance: int
+    distance: int = Field(description="sum of the changes' distances: the steps each level moves on the none..severe scale, 1 for any other change")
     command: str = Field(description="a ready `nea-policy what-if` command line")
 
 
@@ -99,6 +99,10 @@ class Counterfactuals(BaseModel):
     verified: int = Field(description="change sets evaluated with the engine")
     stopped_by: Literal["results", "verify", "seconds", "exhausted"] = Field(description="what ended the search")
     note: str | None = None
+
+
+#: What the distance of a change set counts, for every output that shows one.
+DISTANCE_NOTE = "the steps each changed level moves on the none..severe scale (1 for a level the file does not give), plus 1 for each other change"
 
 
 def format_value(value: Any) -> str:
@@ -169,7 +173,7 @@ def _binding_text(candidate: Candidate) -> str:
 
 def normalize_subject(subject: str | None) -> str | None:
     """A subject as the engine keys it: a pair of country codes in alphabetical order (RU-JP -> JP-RU)."""
-    if subject is not None and re.fullmatch(r"[A-Z]{2}-[A-Z]{2}", subject):
+    if subject is not None and re.fullmatch(r"[A-Z][A-Z0-9]{1,9}-[A-Z][A-Z0-9]{1,9}", subject):
         return pair_key(*subject.split("-"))
     return subject
 

@@ -27,7 +27,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from nea_policy.language.conditions import AnyOf, Comparison, Condition, FieldRef
+from nea_policy.language.rule_docs import Wording, absence_words, condition_words
 from nea_policy.language.rules import Absence, Rule
+from nea_policy.model.display import NOT_SET
 from nea_policy.model.fact_types import FACT_TYPES, FINDING, count_field, decode_value
 from nea_policy.model.facts import LEVEL_ORDER
 
@@ -72,6 +74,8 @@ class ConditionResult(_Model):
     """The outcome of one condition of a rule for one binding, with the actual values and what it asks."""
 
     condition: str = Field(description="the condition as written in the rule")
+    words: str = Field("", description="the condition in words: \"the flow's fear of exposure is at least high\"")
+    sentence: str = Field("", description="the condition in words with its outcome: \"..., but it is not set\"")
     kind: Literal["test", "join", "any", "finding", "absent"]
     outcome: Outcome
     actual: dict[str, Any] = Field(default_factory=dict, description="alias.field -> the value (None when missing)")
@@ -272,19 +276,20 @@ def _evaluate(rule: Rule, binding: dict[str, dict[str, Any]], by_type: dict[str,
                 break
     defining_joins = {id(j): a for a, j in defining.items()}
     finding_done: set[str] = set()
+    wording = Wording.of(rule)
     for alias in rule.finding_aliases:
         if alias not in defining:
-            results.append(_finding_result(rule, alias, binding, None))
+            results.append(_finding_result(rule, alias, binding, None, wording))
             finding_done.add(alias)
     for condition in rule.conditions:
         alias = defining_joins.get(id(condition))
         if alias is not None and alias not in finding_done:
-            results.append(_finding_result(rule, alias, binding, condition))
+            results.append(_finding_result(rule, alias, binding, condition, wording))
             finding_done.add(alias)
         else:
-            results.append(evaluate_condition(condition, binding, rule.aliases))
+            results.append(evaluate_condition(condition, binding, rule.aliases, wording=wording))
     for absence in rule.absences:
-        results.append(_absence_result(absence, binding, rule.aliases, by_type))
+        results.append(_absence_result(absence, binding, rule.aliases, by_type, rule))
     subject_fact = binding.get(rule.subject)
     subject: str | None = None
     subject_type: str | None = None
@@ -303,7 +308,7 @@ def _bound(alias: str, fact: dict[str, Any]) -> BoundFact:
     return BoundFact(alias=alias, fact=fact["t"], key=str(fact["key"]))
 
 
-def _finding_result(rule: Rule, alias: str, binding: dict[str, dict[str, Any]], join: Comparison | None) -> ConditionResult:
+def _finding_result(rule: Rule, alias: str, binding: dict[str, dict[str, Any]], join: Comparison | None, wording: Wording) -> ConditionResult:
     fact = binding[alias]
     finding = rule.finding_aliases[alias]
     subject = fact.get("subject")
@@ -314,8 +319,12 @@ def _finding_result(rule: Rule, alias: str, binding: dict[str, dict[str, Any]], 
     else:
         outcome = FAILED if fact.get("__absent__") else HELD
     key = FindingKey(finding=finding, subject=str(subject), subject_type=str(fact.get("subject_type") or "")) if subject is not None else None
+    words = condition_words(join, wording) if join is not None else f"the finding {finding} holds"
+    tail = {HELD: "", FAILED: ", but it does not", MISSING: ", but what it would be about is not set"}[outcome]
     return ConditionResult(
         condition=text,
+        words=words,
+        sentence=words + (f" for {subject}" if subject is not None and outcome == HELD and join is None else "") + tail,
         kind="finding",
         outcome=outcome,
         actual={f"finding {finding}": "holds" if outcome == HELD else "does not hold"},
@@ -339,6 +348,8 @@ def _show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, tuple):
         return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
     return str(value)
 
 
@@ -369,10 +380,23 @@ def _compare(op: str, actual: Any, wanted: Any) -> bool:
     raise ValueError(f"unknown operator {op!r}")
 
 
-def evaluate_condition(condition: Condition, binding: dict[str, dict[str, Any]], aliases: dict[str, str]) -> ConditionResult:
-    """Evaluate one parsed condition (a comparison or an any: group) on a binding of aliases to engine facts."""
+def evaluate_condition(
+    condition: Condition, binding: dict[str, dict[str, Any]], aliases: dict[str, str], *, wording: Wording | None = None
+) -> ConditionResult:
+    """Evaluate one parsed condition (a comparison or an any: group) on a binding of aliases to engine facts.
+
+    With `wording` (the rule's, `rule_docs.Wording.of(rule)`), the result also says the condition and its outcome in words.
+    """
+    result = _evaluate_condition(condition, binding, aliases, wording)
+    if wording is None:
+        return result
+    words = condition_words(condition, wording)
+    return result.model_copy(update={"words": words, "sentence": outcome_sentence(result, words, wording, condition)})
+
+
+def _evaluate_condition(condition: Condition, binding: dict[str, dict[str, Any]], aliases: dict[str, str], wording: Wording | None) -> ConditionResult:
     if isinstance(condition, AnyOf):
-        branches = [[evaluate_condition(c, binding, aliases) for c in branch] for branch in condition.branches]
+        branches = [[evaluate_condition(c, binding, aliases, wording=wording) for c in branch] for branch in condition.branches]
         outcomes = [_conjunction(b) for b in branches]
         if HELD in outcomes:
             outcome: Outcome = HELD
@@ -446,7 +470,9 @@ def _comparison(comparison: Comparison, binding: dict[str, dict[str, Any]], alia
     return ConditionResult(condition=comparison.text, kind="test", outcome=HELD if ok else FAILED, actual=actual, expected=expected, reads=[read])
 
 
-def _absence_result(absence: Absence, binding: dict[str, dict[str, Any]], aliases: dict[str, str], by_type: dict[str, list[dict[str, Any]]]) -> ConditionResult:
+def _absence_result(
+    absence: Absence, binding: dict[str, dict[str, Any]], aliases: dict[str, str], by_type: dict[str, list[dict[str, Any]]], rule: Rule | None = None
+) -> ConditionResult:
     scope = {**aliases, absence.alias: absence.fact_type}
     blocking: list[str] = []
     pool = by_type.get(absence.fact_type, [])
@@ -464,9 +490,13 @@ def _absence_result(absence: Absence, binding: dict[str, dict[str, Any]], aliase
     text = f"absent {what}" + (": " + " and ".join(str(c) for c in absence.conditions) if absence.conditions else "")
     if blocking:
         outcome = FAILED
+    words = absence_words(absence, rule) if rule is not None else ""
+    sentence = (words + (", but it does" if absence.finding else f", but there is: {', '.join(sorted(blocking))}") if blocking else words) if words else ""
     # Other aliases' fields the absence joins on: a missing one makes every absent fact unmatched, so it holds.
     return ConditionResult(
         condition=text,
+        words=words,
+        sentence=sentence,
         kind="absent",
         outcome=outcome,
         actual={f"existing {what}": sorted(blocking) or None},
@@ -474,6 +504,32 @@ def _absence_result(absence: Absence, binding: dict[str, dict[str, Any]], aliase
         reads=reads,
         blocking=sorted(blocking),
     )
+
+
+def outcome_sentence(result: ConditionResult, words: str, wording: Wording, condition: Condition) -> str:
+    """A condition in words with its outcome on one binding: "the flow's legal status is unclear, but it is regular"."""
+    if result.kind == "any":
+        return "at least one of these holds" + {HELD: ", and one does", FAILED: ", but none does", MISSING: ", but none does (what some read is not set)"}[result.outcome]
+    assert isinstance(condition, Comparison)
+    reads = result.reads
+    if result.kind == "join":
+        left, right = reads[0], reads[1]
+        if result.outcome == HELD:
+            return f"{words} ({_show(left.value)})"
+        if result.outcome == MISSING:
+            unset = [wording.field(FieldRef(r.alias, r.field)) for r in (left, right) if not r.present]
+            return f"{words}, but {' and '.join(unset)} {'is' if len(unset) == 1 else 'are'} {NOT_SET}"
+        return f"{words}, but {wording.field(condition.left)} is {_show(left.value)} and {wording.field(condition.right)} is {_show(right.value)}"  # type: ignore[arg-type]
+    read = reads[0]
+    plural = wording.is_list(condition.left)
+    value = _show(read.value) if read.present else NOT_SET
+    if result.outcome == MISSING or (not read.present and result.outcome == FAILED):
+        return f"{words}, but {'they are' if plural else 'it is'} {NOT_SET}"
+    if result.outcome == FAILED:
+        return f"{words}, but {'they are' if plural else 'it is'} {value or 'none'}"
+    if condition.op in ("==", "contains", "not contains", "is not set") or not read.present:
+        return words
+    return f"{words} ({'they are' if plural else 'it is'} {value})"
 
 
 __all__ = [
@@ -486,4 +542,5 @@ __all__ = [
     "evaluate_condition",
     "finding_fact",
     "holding_subjects",
+    "outcome_sentence",
 ]

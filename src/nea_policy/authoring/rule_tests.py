@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Union
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 
 from nea_policy.authoring.coverage import CoverageResult
 from nea_policy.engine.engine import Engine
+from nea_policy.language.rules import holds_rules
 from nea_policy.errors import NeaPolicyError, Problem
 from nea_policy.model.documents import Document, load_document
 from nea_policy.model.facts import Scenario, pair_key, scenario_from_document
@@ -297,7 +299,10 @@ def load_test_file(path: str | Path) -> list[TestCase]:
     rules = tuple(str(base / r) for r in spec.rules) if spec.rules is not None else None
     extra = tuple(str(base / r) for r in spec.extra_rules)
     cases: list[TestCase] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        *_rule_folder_problems(spec.rules or [], "rules", document, base),
+        *_rule_folder_problems(spec.extra_rules, "extra_rules", document, base),
+    ]
     names: set[str] = set()
     for index, case in enumerate(spec.cases):
         path_ = ("cases", index)
@@ -326,6 +331,30 @@ def load_test_file(path: str | Path) -> list[TestCase]:
     if problems:
         raise TestError(problems)
     return cases
+
+
+def _rule_folder_problems(folders: list[str], key: str, document: Document, base: Path) -> list[Problem]:
+    """A problem, at its line, for each folder of `rules:` / `extra_rules:` that holds no rule files, with where they are."""
+    problems = []
+    for index, name in enumerate(folders):
+        folder = (base / name).resolve()
+        if holds_rules(folder):
+            continue
+        near = [c for c in (folder.parent, *sorted(p for p in folder.iterdir() if p.is_dir())) if holds_rules(c)] if folder.is_dir() else []
+        if near:
+            hint = f"did you mean {_relative_to(near[0], base)!r}? paths are relative to the test file"
+        else:
+            hint = "name the folder that holds the pack's *.yaml rule files (with its pack.yaml), relative to the test file"
+        what = "holds no rule files (*.yaml with a `rules:` list)" if folder.is_dir() else "is not a folder"
+        problems.append(Problem("no_rule_files", f"{key}[{index}]: {name!r} ({folder}) {what}", document.locate((key, index)), hint))
+    return problems
+
+
+def _relative_to(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base.resolve())) or "."
+    except ValueError:
+        return os.path.relpath(path, base.resolve())
 
 
 def _hint(error: Any) -> str:

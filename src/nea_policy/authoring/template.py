@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from pathlib import Path
 
 from nea_policy.errors import InputError
+from nea_policy.language.reads import STRUCTURE, ruleset_reads
+from nea_policy.language.rules import RuleSet, load_ruleset
 from nea_policy.model.facts import (
     LEVEL_ORDER,
     AgreementKind,
@@ -14,7 +17,10 @@ from nea_policy.model.facts import (
     FlowKind,
     LegalStatus,
     MediaTone,
+    PartyKind,
 )
+from nea_policy.model.iso_countries import USER_ASSIGNED_TEXT
+from nea_policy.model.paths import COLLECTIONS, MODELS
 
 _TEMPLATE = """\
 # A nea-policy scenario. Fill it in, then:
@@ -23,8 +29,12 @@ _TEMPLATE = """\
 # Completion in editors (YAML language server): run `nea-policy schema facts > facts.schema.json`
 # and make the first line of this file: # yaml-language-server: $schema=facts.schema.json
 # Leave out (or comment out) what your sources do not say: an unknown fact never satisfies a rule.
+# A field marked "read by no rule" describes the scenario but changes no result (yet).
 # Levels, everywhere below: {levels}.
-# Countries are ISO 3166-1 alpha-2 codes (CN, JP, KP, KR, MN, RU ...), in capitals.
+# Countries are ISO 3166-1 alpha-2 codes (CN, JP, KP, KR, MN, RU ...), in capitals. A fictional or unlisted
+# country takes a user-assigned code ({user_assigned}) and a name: {{code: XA, name: Country A}}.
+# Names are written as they read mid-sentence (the Philippines, Chinese workers in Japan); reports
+# capitalise them at the start of a sentence.
 
 title: My scenario
 description: >-
@@ -41,6 +51,7 @@ countries:
     # international_isolation: none
     # population_decline: none
     # economic_decline: none
+    # consumer_goods_shortfall: none
     # accepted_conventions: []          # {conventions}
   - code: JP
     name: Japan
@@ -49,15 +60,28 @@ countries:
     restrictive_migration_policy: true  # limits legal entry of migrants
     # accepted_conventions: [refugee-convention-1951]
 
+# Supranational or regional parties (optional): a side of relations and agreements, never a flow's
+# origin or destination. kind: {party_kinds}
+parties: []
+#  - code: EU
+#    name: the European Union
+#    kind: supranational
+
 # Sub-national regions a flow may go to (optional). A region belongs to one declared country.
 regions: []
 #  - id: hokkaido
 #    name: Hokkaido
 #    country: JP
 #    labor_shortage: high
+#    labor_shortage_sectors: [fishing, care]
+#    surplus_labor: none
+#    rural_unemployment: low
+#    regional_development_gap: moderate
+#    consumer_goods_shortfall: none
 #    population_decline: moderate
+#    economic_decline: moderate
 
-# Relations between two declared countries (optional; the order of the two does not matter).
+# Relations between two declared countries, or a country and a party (optional; the order does not matter).
 relations:
   - between: [CN, JP]
     proximity: true                     # neighbours?
@@ -76,14 +100,17 @@ agreements: []
 # Migrant flows from an origin country to a destination country.
 flows:
   - id: cn-to-jp                        # lower-case letters, digits and hyphens
-    name: Chinese workers in Japan
+    name: Chinese workers in Japan       # who and where, as a plural noun phrase
     origin: CN
     destination: JP
     # destination_region: hokkaido      # the id of a region of the destination
     kinds: [temporary-workers, trainees] # {kinds}
+    #   refugees: fled persecution, war or violence (who they are; legal_status says what the host decided)
     sectors: [manufacturing]
     unskilled: true
     legal_status: mixed                 # {legal_status}
+    #   temporary-protection: protected as a group, for a time, with no one's refugee status determined
+    #   pending-asylum: individual asylum claims lodged and awaiting a decision
     estimates: []                       # size ranges; kind: {estimate_kinds}
     #  - {{low: 100000, high: 150000, kind: official, by: immigration statistics}}
     labels: []
@@ -115,9 +142,12 @@ def _values(enum: type[Enum]) -> str:
     return ", ".join(str(member.value) for member in enum)
 
 
-def scenario_template(name: str = "scenario.yaml") -> str:
-    """The commented template; the allowed values in its comments come from the fact model itself."""
-    return _TEMPLATE.format(
+def scenario_template(name: str = "scenario.yaml", ruleset: RuleSet | None = None) -> str:
+    """The commented template; the allowed values in its comments come from the fact model itself.
+
+    The fields no rule of the rule set (default: the bundled rules) reads are marked "read by no rule".
+    """
+    text = _TEMPLATE.format(
         name=name,
         levels=" < ".join(LEVEL_ORDER),
         conventions=_values(Convention),
@@ -126,7 +156,48 @@ def scenario_template(name: str = "scenario.yaml") -> str:
         legal_status=_values(LegalStatus),
         estimate_kinds=_values(EstimateKind),
         media_tones=_values(MediaTone),
+        party_kinds=_values(PartyKind),
+        user_assigned=USER_ASSIGNED_TEXT,
     )
+    return mark_unread(text, ruleset if ruleset is not None else load_ruleset())
+
+
+UNREAD_MARK = "read by no rule"
+_SECTION = re.compile(r"^([a-z_]+):")
+_FIELD = re.compile(r"^\s*(#\s*)?(- )?([a-z_]+):(\s|$)")
+
+
+def template_fields(text: str) -> list[tuple[int, str, str]]:
+    """(line index, collection, field) of every field line of a template, commented out or not."""
+    found = []
+    section = None
+    for index, line in enumerate(text.splitlines()):
+        head = _SECTION.match(line)
+        if head:
+            section = head.group(1) if head.group(1) in COLLECTIONS else None
+            continue
+        match = _FIELD.match(line)
+        if section is not None and match and match.group(3) in MODELS[section].model_fields:
+            found.append((index, section, match.group(3)))
+    return found
+
+
+def mark_unread(text: str, ruleset: RuleSet) -> str:
+    """The template with each field that no rule of the rule set reads marked, so a student knows it changes no result."""
+    reads = ruleset_reads(ruleset)
+    lines = text.splitlines()
+    for index, collection, field in template_fields(text):
+        if field in STRUCTURE or (COLLECTIONS[collection], field) in reads:
+            continue
+        line = lines[index]
+        comment = line.find(" # ")
+        if line.lstrip().startswith("#"):
+            lines[index] = f"{line}  ({UNREAD_MARK})"
+        elif comment >= 0:
+            lines[index] = f"{line[: comment + 3]}{UNREAD_MARK}; {line[comment + 3 :]}"
+        else:
+            lines[index] = f"{line.ljust(39)} # {UNREAD_MARK}"
+    return "\n".join(lines) + "\n"
 
 
 def write_template(path: str | Path, *, force: bool = False) -> Path:

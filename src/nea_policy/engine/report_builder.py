@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from nea_policy.language.rules import TEMPLATE_FIELD, RuleSet
+from nea_policy.language.compiler import expand_rule
+from nea_policy.language.prose import sentence_start, split_template
+from nea_policy.language.rules import RuleSet
 from nea_policy.model.display import display_value
-from nea_policy.model.fact_types import FINDING, decode_value, is_level
+from nea_policy.model.fact_types import FACT_TYPES, FINDING, decode_value, is_level
 from nea_policy.model.facts import LEVEL_ORDER, Scenario
 from nea_policy.model.report import Evidence, FindingNode, Recommendation, Report, RulesetInfo, ScenarioInfo, Source, Subject
 
@@ -22,34 +24,52 @@ if TYPE_CHECKING:
 class RulePlan:
     """What the report needs of one rule, worked out once per engine instead of at every firing."""
 
-    # Per alias, the fields its evidence shows and whether each is a level (shown by name, held as a rank).
-    evidence_fields: dict[str, tuple[tuple[str, bool], ...]]
+    # Per alias, the fields its evidence shows: whether each is a level (shown by name, held as a rank), and whether
+    # only an `any:` branch reads it (then, unset, it is left out: that branch did not apply).
+    evidence_fields: dict[str, tuple[tuple[str, bool, bool], ...]]
+    # The normalised justification: its first literal, then (alias, field, how to show it, next literal, opens a
+    # sentence) per field.
     # The same for the aliases of facts of the scenario (not findings), in the rule's order: what a firing shows.
-    evidence: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]
-    # The normalised justification: its first literal, then (alias, field, how to show it, next literal) per field.
+    evidence: tuple[tuple[str, tuple[tuple[str, bool, bool], ...]], ...]
     template_head: str
-    template: tuple[tuple[str, str, str, str], ...]
+    template: tuple[tuple[str, str, str, str, bool], ...]
     source: Source
 
 
+def _show(type_name: str, field: str) -> str:
+    if field == "name":
+        return "name"
+    if is_level(type_name, field):
+        return "level"
+    spec = FACT_TYPES.get(type_name, FACT_TYPES["flow"]).fields.get(field)
+    return "code" if spec is not None and spec.kind == "code" else "value"
+
+
 def rule_plans(ruleset: RuleSet) -> dict[str, RulePlan]:
-    """Per rule id, what the report needs of the rule (evidence fields, the split template, the source)."""
+    """Per compiled rule name (`id`, `id#2`... see compiler.expand_rule), what the report needs of it.
+
+    A rule whose `any:` branches were compiled into separate durable rules shows, as evidence, what the branch
+    that fired read (not the fields of the branches that did not apply).
+    """
     plans: dict[str, RulePlan] = {}
     for rule in ruleset.rules:
-        used = rule.fields_used()
-        parts = TEMPLATE_FIELD.split(" ".join(rule.justification.split()))
-        evidence_fields = {alias: tuple((f, is_level(rule.aliases.get(alias, ""), f)) for f in names if f not in ("key", "name")) for alias, names in used.items()}
-        plans[rule.id] = RulePlan(
-            evidence_fields=evidence_fields,
-            evidence=tuple((alias, evidence_fields.get(alias, ())) for alias, type_name in rule.aliases.items() if type_name != FINDING),
-            template_head=parts[0],
-            template=tuple(
-                (alias, name, "name" if name == "name" else ("level" if is_level(rule.aliases.get(alias, ""), name) else "value"), parts[i + 2])
-                for i in range(1, len(parts), 3)
-                for alias, name in [(parts[i], parts[i + 1])]
-            ),
-            source=Source(section=rule.section, quote=rule.quote),
-        )
+        head, fields = split_template(rule.justification)
+        template = tuple((f.alias, f.field, _show(rule.aliases.get(f.alias, ""), f.field), f.after, f.opens_sentence) for f in fields)
+        source = Source(section=rule.section, quote=rule.quote)
+        for name, conditions in expand_rule(rule):
+            used = rule.fields_used(conditions)
+            optional = rule.read_only_in_any(conditions)
+            evidence_fields = {
+                alias: tuple((f, is_level(rule.aliases.get(alias, ""), f), (alias, f) in optional) for f in names if f not in ("key", "name"))
+                for alias, names in used.items()
+            }
+            plans[name] = RulePlan(
+                evidence_fields=evidence_fields,
+                evidence=tuple((alias, evidence_fields.get(alias, ())) for alias, type_name in rule.aliases.items() if type_name != FINDING),
+                template_head=head,
+                template=template,
+                source=source,
+            )
     return plans
 
 
@@ -98,6 +118,9 @@ class ReportBuilder:
         countries = {c.code: c.name for c in scenario.countries}
         for code, name in countries.items():
             self.names[("country", code)] = name
+        # A relation or agreement may have a party (the EU) as a side.
+        countries.update({p.code: p.name for p in scenario.parties})
+        self.code_names = countries
         for region in scenario.regions:
             self.names[("region", region.id)] = region.name
         for flow in scenario.flows:
@@ -110,7 +133,7 @@ class ReportBuilder:
         self.findings: dict[tuple[str, str], FindingNode] = {}
         self.finding_firings: dict[tuple[str, str], Firing] = {}
         self.subjects: dict[tuple[str, str], Subject] = {}
-        self.evidence: dict[tuple[str, Any, tuple[tuple[str, bool], ...]], Evidence] = {}
+        self.evidence: dict[tuple[str, Any, tuple[tuple[str, bool, bool], ...]], Evidence] = {}
 
     def build(self) -> Report:
         rule_order = {rule.id: i for i, rule in enumerate(self.ruleset.rules)}
@@ -133,6 +156,7 @@ class ReportBuilder:
                 title=self.scenario.title,
                 description=self.scenario.description,
                 countries={c.code: c.name for c in self.scenario.countries},
+                parties={p.code: p.name for p in self.scenario.parties},
                 flows=[f.id for f in self.scenario.flows],
             ),
             ruleset=RulesetInfo(version=self.ruleset.version, digest=self.ruleset.digest),
@@ -159,7 +183,7 @@ class ReportBuilder:
         # Values are inserted literally, never parsed as templates: a fact value with {braces} stays as it is.
         out = [plan.template_head]
         matched = firing.matched
-        for alias, name, show, literal in plan.template:
+        for alias, name, show, literal, opens in plan.template:
             fact = matched.get(alias)
             if fact is None:
                 value = None
@@ -167,9 +191,12 @@ class ReportBuilder:
                 value = self.names.get((fact["t"], str(fact.get("key"))), fact.get("key"))
             elif show == "level" and fact["t"] != FINDING:
                 value = _level_name(fact.get(name))
+            elif show == "code":
+                value = self.code_names.get(fact.get(name), fact.get(name))
             else:
                 value = decode_value(fact["t"], name, fact.get(name))
-            out.append(display_value(value))
+            text = display_value(value)
+            out.append(sentence_start(text) if opens else text)
             out.append(literal)
         return "".join(out)
 
@@ -185,7 +212,12 @@ class ReportBuilder:
             cached = cache.get(cache_key)
             if cached is None:
                 get = fact.get
-                values = {f: _level_name(get(f)) if level else get(f) for f, level in fields}
+                values = {}
+                for f, level, optional in fields:
+                    value = get(f)
+                    if value is None and optional:
+                        continue
+                    values[f] = _level_name(value) if level else value
                 type_ = fact["t"]
                 key = fact["key"]
                 cached = cache[cache_key] = _new_evidence({"alias": alias, "fact": type_, "key": key, "name": names.get((type_, key), key), "values": values})
@@ -204,7 +236,7 @@ class ReportBuilder:
         if node is None:
             firing = self.finding_firings[key]
             rule = firing.compiled.rule
-            plan = self.plans[rule.id]
+            plan = self.plans[firing.compiled.name]
             node = self.findings[key] = _new_finding(
                 {
                     "finding": rule.concludes,
@@ -221,7 +253,7 @@ class ReportBuilder:
 
     def _recommendation(self, firing: Firing) -> Recommendation:
         rule = firing.compiled.rule
-        plan = self.plans[rule.id]
+        plan = self.plans[firing.compiled.name]
         actors = sorted({str(firing.matched[ref.alias].get(ref.field)) for ref in rule.actors if firing.matched[ref.alias].get(ref.field)})
         return _new_recommendation(
             {

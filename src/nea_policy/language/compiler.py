@@ -66,8 +66,7 @@ def compile_ruleset(ruleset: RuleSet, name: str = "nea_policy") -> CompiledRuleS
     strata = _strata(ruleset)
     compiled: list[CompiledRule] = []
     for rule in ruleset.rules:
-        for index, conjunction in enumerate(_expand(rule.conditions, rule.aliases)):
-            name_ = rule.id if index == 0 else f"{rule.id}#{index + 1}"
+        for name_, conjunction in expand_rule(rule):
             compiled.append(CompiledRule(name_, rule, strata[rule.id], _patterns(rule, conjunction, strata[rule.id])))
     gated = tuple(sorted({c.stratum for c in compiled if c.rule.absences}))
     consumed = frozenset(f for r in ruleset.rules for f in r.needed_findings() | r.negated_findings())
@@ -93,6 +92,15 @@ def fields_read(ruleset: RuleSet) -> dict[str, frozenset[str]]:
                 if comparison.op == "not contains":
                     read[scope[comparison.left.alias]].add(count_field(comparison.left.field))
     return {type_name: frozenset(names) for type_name, names in read.items()}
+
+
+def expand_rule(rule: Rule) -> list[tuple[str, list[Condition]]]:
+    """The durable_rules rules one rule compiles into: each one's name (`id`, `id#2`...) and the conditions it tests.
+
+    An `any:` group that reads several facts is expanded into one compiled rule per branch; what remains of `any:`
+    in a compiled rule reads one fact (a `$or` inside its pattern).
+    """
+    return [(rule.id if index == 0 else f"{rule.id}#{index + 1}", conjunction) for index, conjunction in enumerate(_expand(rule.conditions, rule.aliases))]
 
 
 def _strata(ruleset: RuleSet) -> dict[str, int]:
@@ -239,4 +247,4 @@ def uses_type(compiled: CompiledRuleSet, type_name: str) -> bool:
     return any(type_name in c.rule.aliases.values() or any(a.fact_type == type_name for a in c.rule.absences) for c in compiled.rules)
 
 
-__all__ = ["CompiledRule", "CompiledRuleSet", "compile_ruleset", "FINDING"]
+__all__ = ["CompiledRule", "CompiledRuleSet", "compile_ruleset", "expand_rule", "FINDING"]

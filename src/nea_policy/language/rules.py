@@ -110,15 +110,18 @@ class Rule:
         """Findings whose absence this rule tests."""
         return {a.finding for a in self.absences if a.finding}
 
-    def fields_used(self) -> dict[str, list[str]]:
-        """For each alias, the fields its conditions, actors and justification read (in first-use order)."""
+    def fields_used(self, conditions: tuple[Condition, ...] | list[Condition] | None = None) -> dict[str, list[str]]:
+        """For each alias, the fields its conditions, actors and justification read (in first-use order).
+
+        `conditions` replaces the rule's own, e.g. by those of one compiled branch (`compiler.expand_rule`).
+        """
         used: dict[str, list[str]] = {alias: [] for alias in self.aliases}
 
         def note(ref: FieldRef) -> None:
             if ref.alias in used and ref.field not in used[ref.alias]:
                 used[ref.alias].append(ref.field)
 
-        for comparison in iter_comparisons(self.conditions):
+        for comparison in iter_comparisons(self.conditions if conditions is None else conditions):
             note(comparison.left)
             if isinstance(comparison.right, FieldRef):
                 note(comparison.right)
@@ -132,6 +135,22 @@ class Rule:
         for alias, name in TEMPLATE_FIELD.findall(self.justification):
             note(FieldRef(alias, name))
         return used
+
+    def read_only_in_any(self, conditions: tuple[Condition, ...] | list[Condition] | None = None) -> set[tuple[str, str]]:
+        """(alias, field) pairs that only `any:` branches test: when such a field is not set, its branch did not apply."""
+        conditions = self.conditions if conditions is None else conditions
+        elsewhere = {(c.left.alias, c.left.field) for c in conditions if isinstance(c, Comparison)}
+        elsewhere |= {(c.right.alias, c.right.field) for c in conditions if isinstance(c, Comparison) and isinstance(c.right, FieldRef)}
+        elsewhere |= {(a.alias, a.field) for a in self.actors} | set(TEMPLATE_FIELD.findall(self.justification))
+        for absence in self.absences:
+            elsewhere |= {(r.alias, r.field) for c in iter_comparisons(absence.conditions) for r in (c.left, c.right) if isinstance(r, FieldRef)}
+        inside: set[tuple[str, str]] = set()
+        for group in (c for c in conditions if isinstance(c, AnyOf)):
+            for comparison in iter_comparisons([group]):
+                if comparison.op == "is not set":
+                    elsewhere.add((comparison.left.alias, comparison.left.field))
+                inside.add((comparison.left.alias, comparison.left.field))
+        return inside - elsewhere
 
 
 @dataclass(frozen=True)
@@ -206,6 +225,22 @@ def read_ruleset(dirs: list[str | Path] | None = None, extra: list[str | Path] |
             specs.extend(_rule_specs(document, pack.name, collector))
     rules = _validate(specs, collector)
     return RuleSet(tuple(rules), tuple(packs), "sha256:" + digest.hexdigest()[:16]), collector.problems
+
+
+def holds_rules(folder: Path) -> bool:
+    """Whether a folder holds rule files: *.yaml files beside an optional pack.yaml, at least one with a `rules:` list."""
+    if not folder.is_dir():
+        return False
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == "pack.yaml":
+            continue
+        try:
+            data = load_document(path).data
+        except InputError:
+            return True  # a rule file with a syntax error is still a rule file; the loader reports it
+        if isinstance(data, dict) and "rules" in data:
+            return True
+    return False
 
 
 def _read_pack(folder: Path, collector: ProblemCollector) -> tuple[Pack | None, list[Path]]:

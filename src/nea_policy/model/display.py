@@ -16,14 +16,20 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+#: How every output shows a fact the file does not give (evidence, explanations, comparisons).
+NOT_SET = "not set"
+
+
 def display_value(value: Any) -> str:
     """How a fact value reads in prose."""
     if value is None:
-        return "unknown"
+        return NOT_SET
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(display_value(v) for v in value) if value else "none"
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        value = int(value)
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"
     return str(value)

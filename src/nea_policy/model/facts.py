@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +26,7 @@ from nea_policy.model.documents import (
     load_document,
     parse_document,
 )
-from nea_policy.model.iso_countries import ISO_ALPHA2
+from nea_policy.model.iso_countries import ISO_ALPHA2, USER_ASSIGNED, USER_ASSIGNED_TEXT
 
 
 class Level(str, Enum):
@@ -47,7 +48,11 @@ LEVEL_ORDER: tuple[str, ...] = ("none", "low", "moderate", "high", "severe")
 
 
 class FlowKind(str, Enum):
-    """The kinds of people a flow is made of (the article's inclusive definition of human flows)."""
+    """The kinds of people a flow is made of (the article's inclusive definition of human flows).
+
+    refugees: people who fled persecution, war or violence at home, whether or not a state has recognised them
+    (the kind says who they are; their legal status says what the host has decided about them).
+    """
 
     permanent_migrants = "permanent-migrants"
     temporary_workers = "temporary-workers"
@@ -61,16 +66,25 @@ class FlowKind(str, Enum):
     sex_workers = "sex-workers"
     seamen = "seamen"
     asylum_seekers = "asylum-seekers"
+    refugees = "refugees"
     family_visitors = "family-visitors"
 
 
 class LegalStatus(str, Enum):
-    """Legal status of the people in a flow: regular, irregular, unclear/contested, or mixed."""
+    """Legal status of the people in a flow.
+
+    regular: lawfully present; irregular: present without permission, and that much is clear; unclear: contested,
+    no one knows what rights they can claim (North Koreans in China); mixed: some regular, some not;
+    temporary-protection: protected as a group, for a time, with no one's refugee status determined;
+    pending-asylum: individual asylum claims lodged and awaiting a decision.
+    """
 
     regular = "regular"
     irregular = "irregular"
     unclear = "unclear"
     mixed = "mixed"
+    temporary_protection = "temporary-protection"
+    pending_asylum = "pending-asylum"
 
 
 class MediaTone(str, Enum):
@@ -104,16 +118,39 @@ class Convention(str, Enum):
 
 
 class AgreementKind(str, Enum):
-    """Kinds of cooperation regime two countries may already have."""
+    """Kinds of cooperation regime two sides (countries or parties) may already have.
+
+    migration-partnership: cooperation on migration control, returns, resettlement or funding for refugees
+    (the EU-Turkey statement of 2016).
+    """
 
     migration_and_trade_regime = "migration-and-trade-regime"
     labor_migration_regime = "labor-migration-regime"
     trade_agreement = "trade-agreement"
     visa_agreement = "visa-agreement"
     exchange_program = "exchange-program"
+    migration_partnership = "migration-partnership"
 
 
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code, e.g. CN, JP, KP, KR, MN, RU")]
+class PartyKind(str, Enum):
+    """What kind of party a supranational or regional body is: supranational (its members pool sovereignty, the EU)
+    or regional (an intergovernmental organisation, ASEAN)."""
+
+    supranational = "supranational"
+    regional = "regional"
+
+
+CountryCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{2}$",
+        description=f"ISO 3166-1 alpha-2 country code, e.g. CN, JP, KP, KR, MN, RU; for a fictional country a user-assigned code ({USER_ASSIGNED_TEXT})",
+    ),
+]
+PartyCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,9}$", description="code of a supranational or regional party, e.g. EU, ASEAN, AU, EAEU")]
+SideCode = Annotated[
+    str, Field(pattern=r"^[A-Z][A-Z0-9]{1,9}$", description="a side of a relation or agreement: a declared country's code, or a declared party's (EU, ASEAN ...)")
+]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80, description="lower-case id: letters, digits and hyphens")]
 Text = Annotated[str, Field(max_length=2000)]
 Sector = Annotated[str, Field(min_length=1, max_length=80)]
@@ -142,7 +179,7 @@ class Country(EconomicConditions):
     """A country of origin or destination, with the conditions the article treats as reasons."""
 
     code: CountryCode
-    name: Text
+    name: Text = Field(description="the country's name as it reads mid-sentence, e.g. China, the Philippines, Country A")
     food_insecurity: Level | None = Field(None, description="hunger and shortage of food")
     economic_collapse: Level | None = Field(None, description="failure of the economic system (calamitous economy, disasters)")
     international_isolation: Level | None = Field(None, description="isolation from the international community")
@@ -152,9 +189,40 @@ class Country(EconomicConditions):
     @field_validator("code")
     @classmethod
     def _known_code(cls, code: str) -> str:
-        if code not in ISO_ALPHA2:
-            raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+        if code not in ISO_ALPHA2 and code not in USER_ASSIGNED:
+            raise ValueError(
+                f"{code!r} is not an ISO 3166-1 alpha-2 country code; a fictional country takes a user-assigned code ({USER_ASSIGNED_TEXT}),"
+                " and a union or organisation such as the EU is declared under parties"
+            )
         return code
+
+    @model_validator(mode="after")
+    def _named(self) -> Country:
+        if self.code in USER_ASSIGNED and not self.name.strip():
+            raise ValueError(f"{self.code} is a user-assigned code, so its name is all a reader gets; give the country a name, e.g. Country A")
+        return self
+
+
+class Party(_Strict):
+    """A supranational or regional party (the EU, ASEAN...): a side of relations and agreements, never a flow's origin or destination."""
+
+    code: PartyCode
+    name: Text = Field(description="the party's name as it reads mid-sentence, e.g. the European Union")
+    kind: PartyKind | None = Field(None, description="supranational (the EU) or regional (ASEAN)")
+
+    @field_validator("code")
+    @classmethod
+    def _not_a_country(cls, code: str) -> str:
+        if code in ISO_ALPHA2 or code in USER_ASSIGNED:
+            raise ValueError(f"{code!r} is a country code; a party takes a code of its own, e.g. EU, ASEAN, AU")
+        return code
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("a party needs a name, e.g. the European Union")
+        return name
 
 
 class Region(EconomicConditions):
@@ -166,11 +234,11 @@ class Region(EconomicConditions):
 
 
 class Relation(_Strict):
-    """The bilateral relation between two countries."""
+    """The bilateral relation between two countries, or between a country and a party (the EU-Turkey relation)."""
 
-    between: list[CountryCode] = Field(min_length=2, max_length=2, description="the two countries, e.g. [RU, CN]")
+    between: list[SideCode] = Field(min_length=2, max_length=2, description="the two sides, e.g. [RU, CN] or [EU, TR]")
     proximity: StrictBool | None = Field(None, description="whether the two are neighbours")
-    rising_power: CountryCode | None = Field(None, description="which of the two is a rising power the other feels vulnerable to")
+    rising_power: SideCode | None = Field(None, description="which of the two is a rising power the other feels vulnerable to")
     sovereignty_dispute: StrictBool | None = Field(None, description="whether they dispute sovereignty over territory")
     diplomatic_tension: Level | None = Field(None, description="tension between the two governments")
     cultural_gap: Level | None = Field(None, description="how far apart the two cultures are")
@@ -179,17 +247,17 @@ class Relation(_Strict):
     @model_validator(mode="after")
     def _two_countries(self) -> Relation:
         if self.between[0] == self.between[1]:
-            raise ValueError("a relation is between two different countries")
+            raise ValueError("a relation is between two different sides")
         if self.rising_power is not None and self.rising_power not in self.between:
             raise ValueError(f"rising_power {self.rising_power!r} must be one of the two countries {self.between}")
         return self
 
 
 class Agreement(_Strict):
-    """A cooperation regime that already exists between two countries."""
+    """A cooperation regime that already exists between two sides (countries, or a country and a party)."""
 
     id: Identifier
-    between: list[CountryCode] = Field(min_length=2, max_length=2)
+    between: list[SideCode] = Field(min_length=2, max_length=2, description="the two sides, e.g. [CN, JP] or [EU, TR]")
     kind: AgreementKind
 
 
@@ -219,7 +287,10 @@ class Flow(_Strict):
     """A migrant flow from an origin country to a destination country (and optionally a region of it)."""
 
     id: Identifier
-    name: Text
+    name: Text = Field(
+        description="who the people are and where, as a plural noun phrase that reads mid-sentence, e.g. 'Chinese labor migrants in Japan',"
+        " 'Syrian refugees in Turkey', 'workers from Country A in Country B'; reports capitalise it at the start of a sentence"
+    )
     origin: CountryCode
     destination: CountryCode
     destination_region: Identifier | None = Field(None, description="id of a region of the destination country")
@@ -257,6 +328,7 @@ class Scenario(_Strict):
     title: Text = "Untitled scenario"
     description: Text | None = None
     countries: list[Country] = Field(min_length=1)
+    parties: list[Party] = Field(default_factory=list, description="supranational or regional parties (the EU, ASEAN...) that are a side of a relation or agreement")
     regions: list[Region] = Field(default_factory=list)
     relations: list[Relation] = Field(default_factory=list)
     agreements: list[Agreement] = Field(default_factory=list)
@@ -275,58 +347,120 @@ def pair_key(a: str, b: str) -> str:
     return "-".join(sorted((a, b)))
 
 
-def reference_problems(scenario: Scenario) -> list[Problem]:
-    """Every reference in the scenario to something it does not declare (countries, regions), and duplicate ids."""
+def reference_problems(scenario: Scenario | dict[str, Any]) -> list[Problem]:
+    """Every reference in the scenario to something it does not declare (countries, parties, regions), and duplicate ids.
+
+    Works on a validated Scenario and on the raw data of a file whose fields have errors too, so that a file's
+    reference problems are reported in the same round as its field errors; values that are not well-formed (a code
+    that is not a code) are left to the field errors.
+    """
     problems: list[Problem] = []
     codes: set[str] = set()
-    for i, country in enumerate(scenario.countries):
-        if country.code in codes:
-            problems.append(Problem("duplicate_country", f"country {country.code} is declared twice; keep one", f"countries[{i}].code"))
-        codes.add(country.code)
+    parties: set[str] = set()
+    for i, country in _entries(scenario, "countries"):
+        code = _code(_get(country, "code"))
+        if code is None:
+            continue
+        if code in codes:
+            problems.append(Problem("duplicate_country", f"country {code} is declared twice; keep one", f"countries[{i}].code"))
+        codes.add(code)
+    for i, party in _entries(scenario, "parties"):
+        code = _code(_get(party, "code"))
+        if code is None or code in ISO_ALPHA2 or code in USER_ASSIGNED:
+            continue  # a country code as a party's is a field error of its own
+        if code in codes:
+            problems.append(Problem("duplicate_code", f"{code} is declared both as a country and as a party; keep one", f"parties[{i}].code"))
+        elif code in parties:
+            problems.append(Problem("duplicate_party", f"party {code} is declared twice; keep one", f"parties[{i}].code"))
+        parties.add(code)
+    declared = ", ".join(sorted(codes))
 
-    def need(code: str | None, where: str, what: str) -> None:
-        if code is not None and code not in codes:
-            close = difflib.get_close_matches(code, sorted(codes), n=1)
-            hint = f"did you mean {close[0]}?" if close else "declare it under countries"
-            problems.append(Problem("undeclared_country", f"{what} {code!r} is not a declared country; declared: {', '.join(sorted(codes))}", where, hint))
+    def need(code: Any, where: str, what: str, *, party_ok: bool = False) -> None:
+        code = _code(code)
+        if code is None or code in codes or (party_ok and code in parties):
+            return
+        if code in parties:
+            problems.append(
+                Problem("party_not_a_country", f"{what} {code!r} is a party, not a country", where, "a flow goes from one country to another and a region belongs to a country; name a country")
+            )
+            return
+        known = sorted(codes | parties) if party_ok else sorted(codes)
+        close = difflib.get_close_matches(code, known, n=1)
+        hint = f"did you mean {close[0]}?" if close else ("declare it under countries or parties" if party_ok else "declare it under countries")
+        kind = "country or party" if party_ok else "country"
+        listed = ", ".join(known) if party_ok else declared
+        problems.append(Problem("undeclared_country", f"{what} {code!r} is not a declared {kind}; declared: {listed}", where, hint))
 
-    region_country: dict[str, str] = {}
-    for i, region in enumerate(scenario.regions):
-        need(region.country, f"regions[{i}].country", f"region {region.id!r}: country")
-        if region.id in region_country:
-            problems.append(Problem("duplicate_id", f"region id {region.id!r} is used twice", f"regions[{i}].id"))
-        region_country[region.id] = region.country
+    region_country: dict[str, str | None] = {}
+    for i, region in _entries(scenario, "regions"):
+        region_id = _get(region, "id")
+        need(_get(region, "country"), f"regions[{i}].country", f"region {region_id!r}: country")
+        if not isinstance(region_id, str):
+            continue
+        if region_id in region_country:
+            problems.append(Problem("duplicate_id", f"region id {region_id!r} is used twice", f"regions[{i}].id"))
+        region_country[region_id] = _code(_get(region, "country"))
     pairs: set[str] = set()
-    for i, relation in enumerate(scenario.relations):
-        for j, code in enumerate(relation.between):
-            need(code, f"relations[{i}].between[{j}]", "relation: country")
-        key = pair_key(*relation.between)
-        if key in pairs:
-            problems.append(Problem("duplicate_relation", f"the relation {key} is described twice; merge them", f"relations[{i}]"))
-        pairs.add(key)
+    for i, relation in _entries(scenario, "relations"):
+        sides = _sides(_get(relation, "between"))
+        for j, code in enumerate(sides):
+            need(code, f"relations[{i}].between[{j}]", "relation: side", party_ok=True)
+        if len(sides) == 2 and all(isinstance(s, str) for s in sides):
+            key = pair_key(*sides)
+            if key in pairs:
+                problems.append(Problem("duplicate_relation", f"the relation {key} is described twice; merge them", f"relations[{i}]"))
+            pairs.add(key)
     seen_agreements: set[str] = set()
-    for i, agreement in enumerate(scenario.agreements):
-        for j, code in enumerate(agreement.between):
-            need(code, f"agreements[{i}].between[{j}]", f"agreement {agreement.id!r}: country")
-        if agreement.id in seen_agreements:
-            problems.append(Problem("duplicate_id", f"agreement id {agreement.id!r} is used twice", f"agreements[{i}].id"))
-        seen_agreements.add(agreement.id)
+    for i, agreement in _entries(scenario, "agreements"):
+        agreement_id = _get(agreement, "id")
+        for j, code in enumerate(_sides(_get(agreement, "between"))):
+            need(code, f"agreements[{i}].between[{j}]", f"agreement {agreement_id!r}: side", party_ok=True)
+        if isinstance(agreement_id, str):
+            if agreement_id in seen_agreements:
+                problems.append(Problem("duplicate_id", f"agreement id {agreement_id!r} is used twice", f"agreements[{i}].id"))
+            seen_agreements.add(agreement_id)
     flow_ids: set[str] = set()
-    for i, flow in enumerate(scenario.flows):
-        need(flow.origin, f"flows[{i}].origin", f"flow {flow.id!r}: origin")
-        need(flow.destination, f"flows[{i}].destination", f"flow {flow.id!r}: destination")
-        if flow.origin == flow.destination:
-            problems.append(Problem("same_origin_and_destination", f"flow {flow.id!r} goes from {flow.origin} to itself; internal migration is not a cross-border flow", f"flows[{i}]"))
-        if flow.destination_region is not None:
-            owner = region_country.get(flow.destination_region)
-            if owner is None:
-                problems.append(Problem("undeclared_region", f"flow {flow.id!r}: destination_region {flow.destination_region!r} is not a declared region", f"flows[{i}].destination_region", "declare it under regions"))
-            elif owner != flow.destination:
-                problems.append(Problem("region_outside_destination", f"flow {flow.id!r}: region {flow.destination_region!r} is in {owner}, not in the destination {flow.destination}", f"flows[{i}].destination_region"))
-        if flow.id in flow_ids:
-            problems.append(Problem("duplicate_id", f"flow id {flow.id!r} is used twice", f"flows[{i}].id"))
-        flow_ids.add(flow.id)
+    for i, flow in _entries(scenario, "flows"):
+        flow_id = _get(flow, "id")
+        origin, destination = _code(_get(flow, "origin")), _code(_get(flow, "destination"))
+        need(origin, f"flows[{i}].origin", f"flow {flow_id!r}: origin")
+        need(destination, f"flows[{i}].destination", f"flow {flow_id!r}: destination")
+        if origin is not None and origin == destination:
+            problems.append(Problem("same_origin_and_destination", f"flow {flow_id!r} goes from {origin} to itself; internal migration is not a cross-border flow", f"flows[{i}]"))
+        region_id = _get(flow, "destination_region")
+        if isinstance(region_id, str):
+            if region_id not in region_country:
+                problems.append(Problem("undeclared_region", f"flow {flow_id!r}: destination_region {region_id!r} is not a declared region", f"flows[{i}].destination_region", "declare it under regions"))
+            elif region_country[region_id] is not None and destination is not None and region_country[region_id] != destination:
+                problems.append(Problem("region_outside_destination", f"flow {flow_id!r}: region {region_id!r} is in {region_country[region_id]}, not in the destination {destination}", f"flows[{i}].destination_region"))
+        if isinstance(flow_id, str):
+            if flow_id in flow_ids:
+                problems.append(Problem("duplicate_id", f"flow id {flow_id!r} is used twice", f"flows[{i}].id"))
+            flow_ids.add(flow_id)
     return problems
+
+
+_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+
+
+def _get(entry: Any, name: str) -> Any:
+    if isinstance(entry, BaseModel):
+        return getattr(entry, name, None)
+    return entry.get(name) if isinstance(entry, dict) else None
+
+
+def _entries(scenario: Scenario | dict[str, Any], name: str) -> list[tuple[int, Any]]:
+    items = _get(scenario, name)
+    return list(enumerate(items)) if isinstance(items, list) else []
+
+
+def _sides(value: Any) -> list[Any]:
+    return value if isinstance(value, list) and len(value) <= 2 else []
+
+
+def _code(value: Any) -> str | None:
+    """A well-formed code, or None (a malformed one is a field error of its own)."""
+    return value if isinstance(value, str) and _CODE.match(value) else None
 
 
 # --- turning input into a Scenario, with errors that name the place --------------------------------
@@ -344,12 +478,13 @@ def scenario_from_document(document: Document) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = _problems_from_validation(exc, document)
-        # in file order, as a student reads the file (pydantic reports in field-declaration order)
-        problems.sort(key=lambda p: _line_number(p.location))
-        raise ScenarioError(problems) from None
+        # Field errors and reference errors in one round: the references are checked on the raw data too.
+        problems = _problems_from_validation(exc, document) + [_locate_problem(p, document) for p in reference_problems(data)]
     except ScenarioError as exc:
-        raise ScenarioError([_locate_problem(p, document) for p in exc.problems]) from None
+        problems = [_locate_problem(p, document) for p in exc.problems]
+    # in file order, as a student reads the file (pydantic reports in field-declaration order)
+    problems.sort(key=lambda p: _position(p.location))
+    raise ScenarioError(problems) from None
 
 
 def load_scenario(source: Scenario | dict[str, Any] | str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Scenario:
@@ -368,9 +503,14 @@ def parse_scenario_text(text: str, name: str = "<stdin>", fmt: str | None = None
     return scenario_from_document(parse_document(text, name, fmt=fmt))
 
 
-def _line_number(location: str) -> int:
-    parts = location.split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+def _position(location: str) -> tuple[int, int]:
+    """(line, column) of a `file:line:col` location, (0, 0) when it has none."""
+    parts = location.rsplit(":", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2])
+    if len(parts) >= 2 and parts[-1].isdigit():
+        return int(parts[-1]), 0
+    return 0, 0
 
 
 def _type_name(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""The officially assigned ISO 3166-1 alpha-2 country codes (a fact file may use only these)."""
+"""ISO 3166-1 alpha-2 country codes: the officially assigned ones, and the user-assigned ones for fictional countries."""
 
 from __future__ import annotations
 
@@ -13,3 +13,11 @@ ISO_ALPHA2: frozenset[str] = frozenset(
     TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
     """.split()
 )
+
+# ISO 3166-1 leaves these codes to users and will never assign them to a country: a fact file uses them for
+# fictional or unlisted countries (a seminar's "Country A" and "Country B"), always with a name.
+USER_ASSIGNED: frozenset[str] = frozenset(
+    ["AA", "ZZ"] + [f"Q{c}" for c in "MNOPQRSTUVWXYZ"] + [f"X{c}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+)
+
+USER_ASSIGNED_TEXT = "AA, QM-QZ, XA-XZ or ZZ"

@@ -14,11 +14,11 @@ from typing import Any
 import yaml
 
 from nea_policy.errors import InputError, Problem
-from nea_policy.model.facts import Agreement, Country, Flow, Region, Relation, pair_key
+from nea_policy.model.facts import Agreement, Country, Flow, Party, Region, Relation, pair_key
 
 # Scenario collections, the engine fact type each becomes, and how an entry is keyed.
-COLLECTIONS: dict[str, str] = {"countries": "country", "regions": "region", "relations": "relation", "agreements": "agreement", "flows": "flow"}
-MODELS: dict[str, type[Any]] = {"countries": Country, "regions": Region, "relations": Relation, "agreements": Agreement, "flows": Flow}
+COLLECTIONS: dict[str, str] = {"countries": "country", "parties": "party", "regions": "region", "relations": "relation", "agreements": "agreement", "flows": "flow"}
+MODELS: dict[str, type[Any]] = {"countries": Country, "parties": Party, "regions": Region, "relations": Relation, "agreements": Agreement, "flows": Flow}
 _TOP_LEVEL = ("title", "description")
 
 
@@ -121,14 +121,14 @@ def _find_entry(collection: str, entries: list[Any], name: str, a: Assignment) -
         if key == wanted:
             return i
     hint = _close(name, keys) or (f"entries: {', '.join(keys)}" if keys else "")
-    what = {"countries": "code", "relations": "pair of codes (e.g. CN-RU)"}.get(collection, "id")
+    what = {"countries": "code", "parties": "code", "relations": "pair of codes (e.g. CN-RU)"}.get(collection, "id")
     raise _bad(a, f"no entry in {collection} has the {what} {name!r}", hint)
 
 
 def entry_key(collection: str, entry: Any) -> str:
     if not isinstance(entry, dict):
         return "?"
-    if collection == "countries":
+    if collection in ("countries", "parties"):
         return str(entry.get("code"))
     if collection == "relations":
         between = entry.get("between")

@@ -56,7 +56,7 @@ class Recommendation(_Frozen):
 
     rule: str = Field(description="id of the recommendation")
     title: str
-    actors: list[str] = Field(description="ISO alpha-2 codes of the governments addressed")
+    actors: list[str] = Field(description="codes of the governments addressed (ISO alpha-2; a party's code when a rule addresses both sides of its relation)")
     addressees: list[str] = Field(description="other bodies the article names")
     subject: Subject
     justification: str
@@ -79,7 +79,12 @@ class ScenarioInfo(_Frozen):
     title: str
     description: str | None = None
     countries: dict[str, str] = Field(description="code -> name")
+    parties: dict[str, str] = Field(default_factory=dict, description="code -> name of the supranational or regional parties (the EU, ASEAN...)")
     flows: list[str] = Field(description="flow ids")
+
+    def actor_name(self, code: str) -> str:
+        """The name of a country or party the report addresses (the code itself when the scenario does not declare it)."""
+        return self.countries.get(code) or self.parties.get(code) or code
 
 
 class Report(_Frozen):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from nea_policy.analysis.counterfactuals import Counterfactuals, format_value
+from nea_policy.analysis.counterfactuals import DISTANCE_NOTE, Counterfactuals, format_value
 from nea_policy.analysis.explain import CandidateReport, Explanation, WhyNot
 from nea_policy.analysis.matcher import FAILED, HELD, MISSING, ConditionResult
-from nea_policy.model.display import visible
+from nea_policy.model.display import NOT_SET, visible
 from nea_policy.model.report import FindingNode, Recommendation
 from nea_policy.render.text import evidence_text
 
@@ -22,7 +22,7 @@ def _actual(result: ConditionResult) -> str:
         return "exists: " + ", ".join(result.blocking) if result.blocking else "none exists"
     parts = []
     for read in result.reads:
-        parts.append(f"{read.alias}.{read.field}={format_value(read.value) if read.present else 'not set'}")
+        parts.append(f"{read.alias}.{read.field}={format_value(read.value) if read.present else NOT_SET}")
     return ", ".join(dict.fromkeys(parts))
 
 
@@ -39,13 +39,30 @@ def _why_not_lines(reason: WhyNot, indent: str, width: int) -> list[str]:
         status = "holds" if candidate.holds else f"{candidate.failed} failed, {candidate.missing} missing"
         lines += _wrap(f"{index}. rule {candidate.rule}{about if not candidate.subject else ' for ' + candidate.subject}: {_binding(candidate)} ({status})", width, indent)
         for result in candidate.results:
-            lines += _wrap(f"[{_MARK[result.outcome]}] {result.condition} — asks {result.expected}; actual {_actual(result)}", width, indent + "   ")
+            lines += _result_lines(result, width, indent + "   ")
         for nested in candidate.needed:
             lines += _wrap(f"why not {nested.target} for {nested.subject}:", width, indent + "   ")
             lines += _why_not_lines(nested, indent + "     ", width)
     if reason.total_candidates > len(reason.candidates):
         lines += _wrap(f"({reason.total_candidates - len(reason.candidates)} more candidates, further away)", width, indent)
     return lines
+
+
+def _result_lines(result: ConditionResult, width: int, indent: str) -> list[str]:
+    """A condition's outcome in words first, the condition as written after it; an any: group with its branches below."""
+    if result.kind != "any":
+        return _wrap(f"[{_MARK[result.outcome]}] {_sentence(result)} [{result.condition}]", width, indent)
+    lines = _wrap(f"[{_MARK[result.outcome]}] {_sentence(result)}:", width, indent)
+    for index, branch in enumerate(result.branches):
+        for position, item in enumerate(branch):
+            joint = "and " if position else ("or  " if index else "    ")
+            lines += _wrap(f"{joint}[{_MARK[item.outcome]}] {_sentence(item)} [{item.condition}]", width, indent + "  ")
+    return lines
+
+
+def _sentence(result: ConditionResult) -> str:
+    # Results built without words (a matcher called directly) fall back to the condition and its values.
+    return result.sentence or f"{result.condition}: asks {result.expected}; actual {_actual(result)}"
 
 
 def _wrap(text: str, width: int, indent: str) -> list[str]:
@@ -57,9 +74,12 @@ def _changes_lines(found: Counterfactuals | None, width: int) -> list[str]:
         return []
     verb = "fire" if found.goal == "fire" else "stop holding"
     lines = ["", f"What would make it {verb} (each verified by evaluating the changed scenario):"]
+    if found.change_sets:
+        lines += _wrap(f"distance = {DISTANCE_NOTE}", width, "  ")
     for index, change_set in enumerate(found.change_sets, 1):
-        what = ", ".join(f"{c.path}: {format_value(c.old) if c.old is not None else 'not set'} -> {format_value(c.new)}" for c in change_set.changes)
-        lines += _wrap(f"{index}. for {change_set.subject}: {what} ({change_set.facts_changed} fact(s), distance {change_set.distance})", width, "  ")
+        what = ", ".join(f"{c.path}: {format_value(c.old) if c.old is not None else NOT_SET} -> {format_value(c.new)}" for c in change_set.changes)
+        facts = f"{change_set.facts_changed} fact{'s' if change_set.facts_changed != 1 else ''} changed"
+        lines += _wrap(f"{index}. for {change_set.subject}: {what} ({facts}, distance {change_set.distance})", width, "  ")
         lines += ["     " + change_set.command]
     if not found.change_sets:
         lines += _wrap(f"none found: {found.note}", width, "  ")
@@ -97,7 +117,7 @@ def render_explanation_text(explanation: Explanation, *, width: int = 100) -> st
             lines += _wrap(f'Source ({proof.source.section}): "{proof.source.quote}"', width, "  ")
             lines.append("")
     elif explanation.why_not is not None:
-        lines += ["Why not — candidates, closest first ([ok] held, [NO] failed, [??] missing):", ""]
+        lines += ["Why not — candidates, closest first ([ok] held, [NO] failed, [??] missing from the file):", ""]
         lines += _why_not_lines(explanation.why_not, "", width)
     lines += _changes_lines(explanation.changes, width)
     return "\n".join(visible(line) for line in lines) + "\n"
@@ -136,20 +156,24 @@ def render_explanation_markdown(explanation: Explanation) -> str:
             out += [f"_{_md(reason.note)}_", ""]
         for index, candidate in enumerate(reason.candidates, 1):
             out += [f"### Candidate {index}: rule `{candidate.rule}`, {_md(_binding(candidate))}", ""]
-            out += ["| condition | outcome | asks | actual |", "|---|---|---|---|"]
+            out += ["| condition, in words | outcome | as written |", "|---|---|---|"]
             for result in candidate.results:
-                out.append(f"| `{_md(result.condition)}` | {result.outcome} | {_md(result.expected)} | {_md(_actual(result))} |")
+                out.append(f"| {_md(_sentence(result))} | {result.outcome} | `{_md(result.condition)}` |")
+                for branch in result.branches:
+                    out += [f"| — {'or ' if i == 0 and branch is not result.branches[0] else ''}{_md(_sentence(item))} | {item.outcome} | `{_md(item.condition)}` |" for i, item in enumerate(branch)]
             for nested in candidate.needed:
                 out += ["", f"Why not `{nested.target}` for `{nested.subject}`:", ""]
                 for inner in nested.candidates:
-                    failing = "; ".join(f"`{r.condition}` {r.outcome} ({_md(_actual(r))})" for r in inner.results if r.outcome != HELD)
+                    failing = "; ".join(f"{_md(_sentence(r))} (`{_md(r.condition)}`)" for r in inner.results if r.outcome != HELD)
                     out.append(f"- rule `{inner.rule}` ({_md(_binding(inner))}): {failing or 'holds'}")
             out.append("")
     found = explanation.changes
     if found is not None:
         out += [f"### What would make it {'fire' if found.goal == 'fire' else 'stop holding'}", ""]
         for change_set in found.change_sets:
-            out += [f"- for `{change_set.subject}` ({change_set.facts_changed} fact(s), distance {change_set.distance}):", "", "  ```sh", f"  {change_set.command}", "  ```"]
+            out += [f"- for `{change_set.subject}` ({change_set.facts_changed} fact(s) changed, distance {change_set.distance}):", "", "  ```sh", f"  {change_set.command}", "  ```"]
+        if found.change_sets:
+            out += ["", f"_Distance: {_md(DISTANCE_NOTE)}._"]
         if not found.change_sets:
             out.append(f"None found: {_md(found.note)}")
         out += ["", f"_Search: {found.proposed} proposed, {found.verified} evaluated, ended by: {found.stopped_by}._", ""]

@@ -67,6 +67,7 @@ def _report(report: Report, show_findings: bool, actor: str | None) -> str:
     out += [
         "<section><h2>Scenario</h2><ul>",
         f"<li><strong>Countries:</strong> {countries}</li>",
+        *([f"<li><strong>Parties:</strong> {', '.join(f'{h(name)} ({h(code)})' for code, name in report.scenario.parties.items())}</li>"] if report.scenario.parties else []),
         f"<li><strong>Flows:</strong> {flows}</li>",
         f"<li><strong>Rules:</strong> {h(report.ruleset.version)} (<code>{h(report.ruleset.digest)}</code>)</li>",
         "</ul></section>",
@@ -78,13 +79,13 @@ def _report(report: Report, show_findings: bool, actor: str | None) -> str:
     else:
         out.append("<table><thead><tr><th>Actor</th><th>Recommendation</th><th>Concerns</th><th>Source section</th></tr></thead><tbody>")
         for code in actors:
-            name = report.scenario.countries.get(code, code)
+            name = report.scenario.actor_name(code)
             for rec in (r for r in recommendations if code in r.actors):
                 out.append(f"<tr><td>{h(name)} ({h(code)})</td><td>{h(rec.title)}</td><td>{h(rec.subject.name)}</td><td>{h(rec.source.section)}</td></tr>")
         out.append("</tbody></table>")
     out.append("</section>")
     for code in actors:
-        name = report.scenario.countries.get(code, code)
+        name = report.scenario.actor_name(code)
         out.append(f"<section><h2>To {h(name)} ({h(code)})</h2>")
         for rec in (r for r in recommendations if code in r.actors):
             out.append(_recommendation(rec, show_findings))

@@ -46,7 +46,10 @@ def _report(report: Report, show_findings: bool, actor: str | None) -> str:
     if report.scenario.description:
         out += [md(report.scenario.description), ""]
     countries = ", ".join(f"{md(name)} ({md(code)})" for code, name in report.scenario.countries.items())
-    out += ["## Scenario", "", f"- **Countries:** {countries}", f"- **Flows:** {', '.join(md(f) for f in report.scenario.flows) or 'none'}"]
+    out += ["## Scenario", "", f"- **Countries:** {countries}"]
+    if report.scenario.parties:
+        out.append("- **Parties:** " + ", ".join(f"{md(name)} ({md(code)})" for code, name in report.scenario.parties.items()))
+    out += [f"- **Flows:** {', '.join(md(f) for f in report.scenario.flows) or 'none'}"]
     out += [f"- **Rules:** {md(report.ruleset.version)} ({md(report.ruleset.digest)})", ""]
     recommendations, actors = actors_of(report, actor)
     out += ["## Recommendations by actor", ""]
@@ -55,12 +58,12 @@ def _report(report: Report, show_findings: bool, actor: str | None) -> str:
     else:
         out += ["| Actor | Recommendation | Concerns | Source section |", "| --- | --- | --- | --- |"]
         for code in actors:
-            name = report.scenario.countries.get(code, code)
+            name = report.scenario.actor_name(code)
             for rec in (r for r in recommendations if code in r.actors):
                 out.append(f"| {md(name)} ({md(code)}) | {md(rec.title)} | {md(rec.subject.name)} | {md(rec.source.section)} |")
         out.append("")
     for code in actors:
-        name = report.scenario.countries.get(code, code)
+        name = report.scenario.actor_name(code)
         out += [f"### To {md(name)} ({md(code)})", ""]
         for rec in (r for r in recommendations if code in r.actors):
             out += _recommendation(rec, show_findings)

@@ -74,11 +74,18 @@ def render_rule_doc(doc: RuleDoc, *, width: int = 88) -> str:
     if doc.concludes != doc.id:
         out.append(f"Concludes the finding: {doc.concludes}")
     out += ["", "Matches facts:"] + [f"  {fact}" for fact in doc.facts]
-    out += ["", "When:"]
-    for condition in doc.conditions or ["(always)"]:
-        out += _wrap(f"- {condition}", width, "  ", "    ")
-    for absent in doc.absent:
-        out += _wrap(f"- {absent}", width, "  ", "    ")
+    out += ["", "When (in words, then as written):"]
+    if not doc.conditions and not doc.absent:
+        out.append("  - (always)")
+    for condition in [*doc.conditions, *doc.absent]:
+        if condition.branches:
+            out += _wrap(f"- {condition.words}:", width, "  ", "    ")
+            for branch in condition.branches:
+                out += _wrap(f"- {' and '.join(c.words for c in branch)} [{' and '.join(c.written for c in branch)}]", width, "      ", "        ")
+        else:
+            out += _wrap(f"- {condition.words} [{condition.written}]", width, "  ", "    ")
+    if doc.reads:
+        out += ["", "Reads (fact file fields):"] + [f"  {line}" for line in doc.reads]
     if doc.actors:
         out.append("")
         out += _wrap("Addressed to: " + ", ".join(doc.actors) + (f"; also {', '.join(doc.addressees)}" if doc.addressees else ""), width, "", "  ")

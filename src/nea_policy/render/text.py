@@ -41,7 +41,7 @@ def render_text(report: Report, *, width: int = 88, show_findings: bool = True, 
     if not recommendations:
         out += [f"No recommendation is addressed to {actor}." if actor else "No recommendation applies to this scenario.", ""]
     for code in actors:
-        name = report.scenario.countries.get(code, code)
+        name = report.scenario.actor_name(code)
         heading = f"Recommendations to {name} ({code})"
         out += [heading, "-" * len(heading), ""]
         for rec in (r for r in recommendations if code in r.actors):
@@ -110,7 +110,7 @@ def print_rich(report: Report, console: Console, *, show_findings: bool = True, 
         console.print(t(f"No recommendation is addressed to {actor}." if actor else "No recommendation applies to this scenario.", "yellow"))
         console.print()
     for code in actors:
-        name = report.scenario.countries.get(code, code)
+        name = report.scenario.actor_name(code)
         console.rule(t(f"Recommendations to {name} ({code})", "bold cyan"), align="left")
         for rec in (r for r in recommendations if code in r.actors):
             tree = Tree(Text.assemble(t(rec.title, "bold green"), " ", t(f"[{rec.rule}]", "dim")))
