@@ -18,7 +18,9 @@ import argparse
 import copy
 import dataclasses
 import random
+import statistics
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -195,6 +197,89 @@ def verify(engine: Any, scenarios: list[tuple[str, Scenario]] | Iterator[tuple[s
                 extra = sorted(got - expected)[:5]
                 outcome.mismatches.append(f"{peer} on {name}: missing {missing}, extra {extra}")
     return outcome
+
+
+# --- timing -------------------------------------------------------------------------------------------------------
+
+TIMING_NOTE = {
+    "engine": "Engine.evaluate(scenario) from a parsed Scenario: encoding the facts, asserting them, firing every stratum, building the full Report (justifications, evidence, proof trees)",
+    "clips": "from the encoded facts (Engine.facts_of, done once beforehand): asserting them through clipspy's fact builder, running CLIPS to the end, reading the finding and recommendation facts into a Python set, reset",
+    "python": "from the same encoded facts: indexing them, deciding every rule, building the same set",
+    "encode": "Engine.facts_of(scenario) alone: the part of the Engine's work that the peers are given ready-made",
+    "ratios": "engine_vs_clips = Engine evaluations/s / CLIPS evaluations/s (1.0 or more: the Engine is at least as fast), and the same for Python; the median of the per-round ratios",
+}
+
+
+def _timed(call: Callable[[], Any], count: int) -> float:
+    """Seconds per call over `count` calls."""
+    start = time.perf_counter()
+    for _ in range(count):
+        call()
+    return (time.perf_counter() - start) / count
+
+
+def time_peers(engine: Any, scenario: Scenario, *, rounds: int, seconds: float) -> dict[str, Any]:
+    """Evaluations/s of the Engine, CLIPS and hand-written Python on one scenario, interleaved: every round runs
+    each side for about `seconds` (rotating which goes first), so all see the same machine load.
+
+    Before timing, every peer's result set must equal the Engine's (else SystemExit).
+    """
+    facts = engine.facts_of(scenario)
+    expected = engine_results(engine.evaluate(scenario))
+    calls: dict[str, Callable[[], Any]] = {"engine": lambda: engine.evaluate(scenario), "encode": lambda: engine.facts_of(scenario), "python": lambda: peer_python.evaluate(facts)}
+    clips_peer = None
+    if clips_available():
+        import peer_clips
+
+        clips_peer = peer_clips.ClipsPeer(engine.ruleset)
+        calls["clips"] = lambda: clips_peer.run(facts)
+    for name in ("python", "clips"):
+        if name in calls and calls[name]() != expected:
+            raise SystemExit(f"benchmark error: the {name} peer's results differ from the Engine's")
+    counts = {name: max(1, int(seconds / max(_timed(call, 1), 1e-7))) for name, call in calls.items()}
+    for name, call in calls.items():  # calibrate on a second, warm measurement
+        counts[name] = max(1, int(seconds / max(_timed(call, min(counts[name], 50)), 1e-7)))
+    per_call: dict[str, list[float]] = {name: [] for name in calls}
+    ratios: dict[str, list[float]] = {"clips": [], "python": []}
+    names = list(calls)
+    for r in range(rounds):
+        this_round = {}
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            this_round[name] = _timed(calls[name], counts[name])
+            per_call[name].append(this_round[name])
+        for peer, values in ratios.items():
+            if peer in this_round:
+                values.append(this_round[peer] / this_round["engine"])
+    out: dict[str, Any] = {
+        "facts": len(facts),
+        "results": len(expected),
+        "evals_per_s": {name: float(f"{1 / statistics.median(times):.4g}") for name, times in per_call.items()},
+        "engine_vs_clips": round(statistics.median(ratios["clips"]), 3) if ratios["clips"] else None,
+        "engine_vs_python": round(statistics.median(ratios["python"]), 4),
+        "rounds": rounds,
+        "calls_per_round": counts,
+    }
+    if clips_peer is not None:
+        out["clips_parts_ms"] = _clips_parts(clips_peer, facts, max(3, min(counts["clips"], 200)))
+    return out
+
+
+def _clips_parts(peer: Any, facts: list[dict[str, Any]], count: int) -> dict[str, float]:
+    """Where the CLIPS side's time goes: median ms per evaluation of asserting, running, reading, resetting."""
+    parts: dict[str, list[float]] = {"assert": [], "run": [], "read": [], "reset": []}
+    for _ in range(count):
+        t0 = time.perf_counter()
+        peer.assert_facts(facts)
+        t1 = time.perf_counter()
+        peer.env.run()
+        t2 = time.perf_counter()
+        peer.read_results()
+        t3 = time.perf_counter()
+        peer.env.reset()
+        t4 = time.perf_counter()
+        for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            parts[name].append(seconds)
+    return {name: round(statistics.median(times) * 1e3, 4) for name, times in parts.items()}
 
 
 # --- how strong the verification is: single-condition mutants of the rules -------------------------------------
