@@ -148,9 +148,16 @@ class _Pattern:
         return other
 
     def render(self) -> str:
-        # Slots in the template's order (the key first), whatever order the conditions came in.
+        # The key (a finding: its id) first, then the slots that join (bind or use a variable), then the literal tests; each group in
+        # the template's order, whatever order the conditions came in.
         order = list(FACT_TYPES[self.type].fields)
-        slots = sorted(((n, s) for n, s in self.slots.items() if s.variable or s.allowed is not None or s.conjuncts), key=lambda item: order.index(item[0]))
+
+        def rank(item: tuple[str, _Slot]) -> tuple[int, int]:
+            name, slot = item
+            joins = slot.variable is not None or any(c.startswith("?") for c in slot.conjuncts)
+            return (0 if name in ("key", "finding") else 1 if joins else 2, order.index(name))
+
+        slots = sorted(((n, s) for n, s in self.slots.items() if s.variable or s.allowed is not None or s.conjuncts), key=rank)
         return f"({self.type} " + " ".join(s.render(n) for n, s in slots) + ")" if slots else f"({self.type})"
 
 
