@@ -5,6 +5,7 @@ Run from a checkout after installing the package:
     python benchmarks/run.py            # the full run (100,000 evaluations for the memory figure: a few minutes)
     python benchmarks/run.py --quick    # fewer repetitions and 5,000 evaluations for memory: a fast check
     python benchmarks/run.py --json     # one JSON object instead of the table
+    python benchmarks/run.py --only peers   # the Engine beside the same rules in CLIPS and hand-written Python
 
 Everything runs in one thread (one core). Timings on a shared machine are noisy: each figure is a median over
 several rounds, and the ratio against raw durable_rules alternates rounds of the two so that both see the same load.
@@ -38,6 +39,7 @@ TARGETS = {
     "rss_growth_mb": "<= 5",
     "scaling_ratio_500_vs_10": "<= ~60",
     "sweep_speedup": ">= 3",
+    "engine_vs_clips": ">= 1",
 }
 # A 100-point grid (4 x 5 x 5) over the whole-region example.
 SWEEP_VARY = {
@@ -365,7 +367,25 @@ def measure_sweep(engine: Any, quick: bool) -> dict[str, Any]:
     return {"sweep_speedup": round(i / s, 2), "points": n, "isolated_ms_per_point": round(i * 1e3, 3), "sweep_ms_per_point": round(s * 1e3, 3)}
 
 
-SECTIONS = ("throughput", "overhead", "latency", "compile", "cold_start", "rss", "scaling", "sweep")
+def measure_peers(engine: Any, quick: bool) -> dict[str, Any]:
+    """The Engine beside the same rules in CLIPS and in hand-written Python (benchmarks/peers.py), interleaved."""
+    import peers
+
+    from nea_policy.model.facts import load_scenario
+
+    out: dict[str, Any] = {"what_is_timed": peers.TIMING_NOTE}
+    if not peers.clips_available():
+        out["clips"] = "not measured: clipspy is not installed (pip install clipspy)"
+    cases = [
+        ("northeast-asia", load_scenario(REGION), 9 if quick else 21, 0.1 if quick else 0.3),
+        ("scaling N=200", load_scenario(generate_scenario(200, seed=1)), 3 if quick else 7, 0.5 if quick else 1.5),
+    ]
+    for name, scenario, rounds, seconds in cases:
+        out[name] = peers.time_peers(engine, scenario, rounds=rounds, seconds=seconds)
+    return out
+
+
+SECTIONS = ("throughput", "overhead", "latency", "compile", "cold_start", "rss", "scaling", "sweep", "peers")
 
 
 def _overhead_with_delete_state(quick: bool) -> dict[str, Any]:
@@ -421,6 +441,8 @@ def run(quick: bool, only: set[str], rss_evaluations: int, raw_delete_state: boo
         result["rss_detail"] = rss
     if "scaling" in only:
         result["scaling"] = measure_scaling(engine, quick)
+    if "peers" in only:
+        result["peers"] = measure_peers(engine, quick)
     if "sweep" in only:
         sweep = measure_sweep(engine, quick)
         result["sweep_speedup"] = sweep.pop("sweep_speedup")
@@ -461,6 +483,17 @@ def table(result: dict[str, Any]) -> str:
         d = result["sweep_detail"]
         value = f"{result['sweep_speedup']:.1f}x ({d['isolated_ms_per_point']:.2f} vs {d['sweep_ms_per_point']:.2f} ms/point)" if result["sweep_speedup"] is not None else f"n/a: {d.get('reason')}"
         rows.append(("sweep_speedup", value, TARGETS["sweep_speedup"]))
+    for name, entry in result.get("peers", {}).items():
+        if not isinstance(entry, dict) or "evals_per_s" not in entry:
+            continue
+        rates = {k: (f"{v:,.0f}" if v >= 100 else f"{v:.2f}") for k, v in entry["evals_per_s"].items()}
+        value = f"Engine {rates['engine']}/s, " + (f"CLIPS {rates['clips']}/s, " if "clips" in rates else "CLIPS n/a, ") + f"Python {rates['python']}/s"
+        rows.append((f"peers {name}", value + f" ({entry['facts']} facts, {entry['results']} results, equal)", ""))
+        ratio = f"Engine/CLIPS {entry['engine_vs_clips']:.2f}x, " if entry.get("engine_vs_clips") is not None else ""
+        rows.append(("  ratio (evals/s)", ratio + f"Engine/Python {entry['engine_vs_python']:.4f}x", f"{TARGETS['engine_vs_clips']} vs CLIPS" if ratio else ""))
+        if "clips_parts_ms" in entry:
+            parts = entry["clips_parts_ms"]
+            rows.append(("  CLIPS per evaluation", ", ".join(f"{k} {v:.3f} ms" for k, v in parts.items()) + f"; encode (Engine.facts_of) {1e3 / entry['evals_per_s']['encode']:.3f} ms", ""))
     width = max(len(r[0]) for r in rows) if rows else 10
     lines = [f"nea-policy benchmark ({'quick' if result['quick'] else 'full'}) on {result['machine']['cpus']} CPUs, Python {result['machine']['python']}"]
     lines += [f"{name:<{width}}  {value}" + (f"   [target {target}]" if target else "") for name, value, target in rows]
