@@ -80,7 +80,8 @@ def evaluate(facts: list[dict[str, Any]]) -> set[Result]:
         if irregular:
             add((F, "irregular-labor", "flow", key))
         status = get("legal_status")
-        limbo = status == "unclear"
+        # legal-status-limbo, and legal-status-limbo-under-temporary-protection (the same finding)
+        limbo = status == "unclear" or status == "temporary-protection"
         if limbo:
             add((F, "legal-status-limbo", "flow", key))
         abuse = get("abuse", -1)
