@@ -12,7 +12,7 @@ from nea_policy.language.compiler import expand_rule
 from nea_policy.language.prose import sentence_start, split_template
 from nea_policy.language.rules import RuleSet
 from nea_policy.model.display import display_value
-from nea_policy.model.fact_types import FACT_TYPES, FINDING, decode_value, is_level
+from nea_policy.model.fact_types import FACT_TYPES, FINDING, is_level
 from nea_policy.model.facts import LEVEL_ORDER, Scenario
 from nea_policy.model.report import Evidence, FindingNode, Recommendation, Report, RulesetInfo, ScenarioInfo, Source, Subject
 
@@ -73,9 +73,8 @@ def rule_plans(ruleset: RuleSet) -> dict[str, RulePlan]:
     return plans
 
 
-def _level_name(value: Any) -> Any:
-    """A level's name for its rank (what decode_value does for a level field), other values as they are."""
-    return LEVEL_ORDER[value] if value.__class__ is int and 0 <= value < len(LEVEL_ORDER) else value
+# A level's name for its rank (what decode_value does for a level field); other values (None) as they are.
+_level_name = dict(enumerate(LEVEL_ORDER)).get
 
 
 def _constructor(model: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
@@ -85,14 +84,15 @@ def _constructor(model: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
     its ~140 objects again (what __init__ does) is pure cost. This is what `model_construct` does, minus its
     per-call handling of defaults and aliases, which these models do not use: every field is always given.
     """
-    fields = frozenset(model.model_fields)
+    # One set for every instance: the models are frozen, and model_copy copies the set before it adds to it.
+    fields = set(model.model_fields)
     new = object.__new__
     setattr_ = object.__setattr__
 
     def construct(values: dict[str, Any]) -> Any:
         instance = new(model)
         setattr_(instance, "__dict__", values)
-        setattr_(instance, "__pydantic_fields_set__", set(fields))
+        setattr_(instance, "__pydantic_fields_set__", fields)
         setattr_(instance, "__pydantic_extra__", None)
         setattr_(instance, "__pydantic_private__", None)
         return instance
@@ -138,17 +138,20 @@ class ReportBuilder:
     def build(self) -> Report:
         rule_order = {rule.id: i for i, rule in enumerate(self.ruleset.rules)}
         recommendations: dict[tuple[str, str], Recommendation] = {}
+        # The first firing of each (conclusion, subject) is the one the report shows.
+        first_recommendations: dict[tuple[str, str], Firing] = {}
+        finding_firings = self.finding_firings
         for firing in self.firings:
             rule = firing.compiled.rule
+            fact = firing.matched[rule.subject]
+            key = (rule.concludes, fact["subject"] if fact["t"] == FINDING else fact["key"])
             if rule.kind == "finding":
-                self.finding_firings.setdefault((rule.concludes, self._subject_key(firing)), firing)
-        for firing in self.firings:
-            rule = firing.compiled.rule
-            if rule.kind != "recommendation":
-                continue
-            key = (rule.concludes, self._subject_key(firing))
-            if key not in recommendations:
-                recommendations[key] = self._recommendation(firing)
+                if key not in finding_firings:
+                    finding_firings[key] = firing
+            elif key not in first_recommendations:
+                first_recommendations[key] = firing
+        for key, firing in first_recommendations.items():
+            recommendations[key] = self._recommendation(firing)
         findings = [self._finding(key) for key in sorted(self.finding_firings)]
         ordered = sorted(recommendations.values(), key=lambda r: (rule_order.get(r.rule, 0), r.rule, r.subject.key))
         return Report(
@@ -163,10 +166,6 @@ class ReportBuilder:
             findings=findings,
             recommendations=ordered,
         )
-
-    def _subject_key(self, firing: Firing) -> str:
-        fact = firing.matched[firing.compiled.rule.subject]
-        return str(fact["subject"] if fact["t"] == FINDING else fact["key"])
 
     def _subject(self, firing: Firing) -> Subject:
         fact = firing.matched[firing.compiled.rule.subject]
@@ -189,12 +188,15 @@ class ReportBuilder:
                 value = None
             elif show == "name":
                 value = self.names.get((fact["t"], str(fact.get("key"))), fact.get("key"))
-            elif show == "level" and fact["t"] != FINDING:
-                value = _level_name(fact.get(name))
+            elif show == "level":
+                value = fact.get(name)
+                value = _level_name(value, value)
             elif show == "code":
-                value = self.code_names.get(fact.get(name), fact.get(name))
+                value = fact.get(name)
+                value = self.code_names.get(value, value)
             else:
-                value = decode_value(fact["t"], name, fact.get(name))
+                # A field that is not a level for the rule's alias is held as the file gives it (see _show).
+                value = fact.get(name)
             text = display_value(value)
             out.append(sentence_start(text) if opens else text)
             out.append(literal)
@@ -217,7 +219,7 @@ class ReportBuilder:
                     value = get(f)
                     if value is None and optional:
                         continue
-                    values[f] = _level_name(value) if level else value
+                    values[f] = _level_name(value, value) if level else value
                 type_ = fact["t"]
                 key = fact["key"]
                 cached = cache[cache_key] = _new_evidence({"alias": alias, "fact": type_, "key": key, "name": names.get((type_, key), key), "values": values})

@@ -18,7 +18,7 @@ FACT_IDS = 797_186
 
 
 
-@dataclass
+@dataclass(slots=True)
 class Firing:
     """One firing of a compiled rule: the rule, and the facts it matched by alias (stratum markers left out)."""
 
