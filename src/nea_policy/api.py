@@ -21,6 +21,7 @@ from nea_policy.analysis.counterfactuals import (
     search,
 )
 from nea_policy.analysis.explain import Explanation, WhyNot, explain, why_not
+from nea_policy.analysis.interview import InterviewRequest, InterviewStep, next_step
 from nea_policy.analysis.sweep import SweepResult, sweep
 from nea_policy.analysis.whatif import what_if
 from nea_policy.engine.engine import Engine as CoreEngine
@@ -228,6 +229,22 @@ def sweep_file(
 
 
 
+def interview_next(
+    request: InterviewRequest | dict[str, Any],
+    *,
+    engine: Engine | None = None,
+    rules: list[str | Path] | None = None,
+    extra_rules: list[str | Path] | None = None,
+) -> InterviewStep:
+    """One turn of the interview (what `POST /v1/interview/next` answers): the relevant questions, next first, with reasons.
+
+    `request` is `{"scenario": partial fact file, "unknown": [paths answered "don't know"], "goal": "all" | "recommendations"}`.
+    The scenario must validate (ScenarioError, located); a bad unknown path is an InputError (`unknown_field_path`,
+    `answered_and_unknown`).
+    """
+    return next_step(engine if engine is not None else make_engine(rules, extra_rules), request)
+
+
 _ENGINES: dict[tuple[Any, ...], Engine] = {}
 
 
@@ -307,6 +324,7 @@ __all__ = [
     "compare_sources",
     "evaluate_sources",
     "explain_file",
+    "interview_next",
     "json_schema",
     "load_scenario",
     "make_engine",
