@@ -20,7 +20,7 @@ from nea_policy.language.rules import bundled_rules_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 # The commands whose README examples this file keeps honest (others' sections have their own tests).
-CHECKED = ("evaluate examples/", "check examples/", "what-if ", "rules list", "rules show ", "schema facts |", "--version")
+CHECKED = ("evaluate examples/", "check examples/", "what-if ", "rules list", "rules show ", "schema facts |", "--version", "interview ")
 
 
 def _examples() -> list[tuple[str, str]]:
