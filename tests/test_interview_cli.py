@@ -208,3 +208,24 @@ def _question(engine: Engine, path: str) -> Any:
 
     field = field_index(load_scenario(structure_of(load_scenario(NK)))).fields[path]
     return Question(field=path, label="", kind=field.kind, choices=list(field.choices), reason="", waiting=[], recommendations_waiting=0, findings_waiting=0)
+
+
+def test_a_rule_pack_joins_the_interview(tmp_path: Path) -> None:
+    pack = ROOT / "examples" / "packs" / "trafficking-protocol"
+    code, out, err = run("interview", "--answers", str(NK), "--extra-rules", str(pack), "--format", "json")
+    assert code == 0, err
+    interview = json.loads(out)
+    _, evaluated, _ = run("evaluate", str(NK), "--extra-rules", str(pack), "--format", "json")
+    assert sorted(r["rule"] for r in interview["report"]["recommendations"]) == sorted(r["rule"] for r in json.loads(evaluated)["recommendations"])
+    assert any("*Accept and implement the UN protocol against trafficking in persons*" in q["reason"] for q in interview["questions"])
+
+
+def test_what_the_file_lacks_of_the_structure_comes_from_the_answers_file(tmp_path: Path) -> None:
+    partial_file = tmp_path / "countries-only.yaml"
+    partial_file.write_text("title: Only countries\ncountries:\n  - {code: KP, name: North Korea}\n", encoding="utf-8")
+    code, out, err = run("interview", str(partial_file), "--answers", str(NK), "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)["report"]
+    assert report["scenario"]["title"] == "Only countries"
+    assert report["scenario"]["countries"] == {"KP": "North Korea", "CN": "China"} and report["scenario"]["flows"] == ["kp-to-cn"]
+    assert sorted(r["rule"] for r in report["recommendations"]) == sorted(["adopt-international-conventions", "identify-refugees", "humanitarian-assistance", "semi-resident-status"])
