@@ -20,7 +20,7 @@ from nea_policy.language.rules import bundled_rules_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 # The commands whose README examples this file keeps honest (others' sections have their own tests).
-CHECKED = ("evaluate examples/", "evaluate missing.yaml", "check examples/", "what-if ", "rules list", "rules show ", "rules check", "test examples/", "schema facts |", "--version")
+CHECKED = ("evaluate examples/", "evaluate missing.yaml", "check examples/", "what-if ", "rules list", "rules show ", "rules check", "test examples/", "schema facts |", "--version", "interview ")
 # A shown output that ends with this line is of a command that fails on purpose (its stdout and stderr as a terminal shows them).
 EXIT_CODE = re.compile(r"\n?\(exit code (\d+)\)\n?$")
 

@@ -21,6 +21,18 @@ from nea_policy.analysis.counterfactuals import (
     search,
 )
 from nea_policy.analysis.explain import Explanation, WhyNot, explain, why_not
+from nea_policy.analysis.interview import (
+    Goal,
+    Interview,
+    InterviewRequest,
+    InterviewStep,
+    answers_from,
+    facts_stated,
+    merge_structure,
+    next_step,
+    run_interview,
+    scenario_data,
+)
 from nea_policy.analysis.sweep import SweepResult, sweep
 from nea_policy.analysis.whatif import what_if
 from nea_policy.engine.engine import Engine as CoreEngine
@@ -43,6 +55,7 @@ from nea_policy.language.reads import unread_facts
 from nea_policy.language.rules import load_ruleset
 from nea_policy.model.facts import Scenario, load_scenario, scenario_from_document
 from nea_policy.model.report import Report
+from nea_policy.render.interview import Ask, Say, ask_structure, make_answerer, needs_structure, progress_printer, say_problems
 
 ScenarioSource = Scenario | dict[str, Any] | str | Path
 
@@ -280,6 +293,57 @@ def sweep_file(
 
 
 
+def interview_next(
+    request: InterviewRequest | dict[str, Any],
+    *,
+    engine: Engine | None = None,
+    rules: list[str | Path] | None = None,
+    extra_rules: list[str | Path] | None = None,
+) -> InterviewStep:
+    """One turn of the interview (what `POST /v1/interview/next` answers): the relevant questions, next first, with reasons.
+
+    `request` is `{"scenario": partial fact file, "unknown": [paths answered "don't know"], "goal": "all" | "recommendations"}`.
+    The scenario must validate (ScenarioError, located); a bad unknown path is an InputError (`unknown_field_path`,
+    `answered_and_unknown`).
+    """
+    return next_step(engine if engine is not None else make_engine(rules, extra_rules), request)
+
+
+def interview_source(
+    source: str | None,
+    *,
+    answers: str | None = None,
+    ask: Ask | None = None,
+    say: Say | None = None,
+    goal: Goal = "all",
+    width: int = 88,
+    rules: list[str | Path] | None = None,
+    extra_rules: list[str | Path] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    stdin: IO[bytes] | None = None,
+) -> Interview:
+    """Interview from a fact file (or nothing): answers replayed from `answers`, or asked through `ask` and `say` (what `nea-policy interview` calls).
+
+    The structure comes from the file; what it lacks comes from the answers file, or is asked first. A field the
+    answers file does not state is answered "don't know".
+    """
+    if source == STDIN and answers is None:
+        raise InputError("standard input is where the answers are typed; name the fact file, or give --answers", code="stdin_in_use", location="<stdin>")
+    if source == STDIN and answers == STDIN:
+        raise InputError("only one of FILE and --answers can be standard input", code="stdin_in_use", location="<stdin>")
+    engine = make_engine(rules, extra_rules)
+    start = scenario_data(read_scenario(source, max_bytes=max_bytes, stdin=stdin)) if source is not None else {}
+    if answers is not None:
+        replayed = read_scenario(answers, max_bytes=max_bytes, stdin=stdin)
+        result = run_interview(engine, merge_structure(start, replayed), answers_from(replayed), goal=goal)
+        return result.model_copy(update={"facts_in_answers": facts_stated(replayed)})
+    if ask is None or say is None:
+        raise InputError("an interview needs answers: give --answers FILE, or answer in a terminal", code="no_answers")
+    if needs_structure(start):
+        start = ask_structure(start, ask, say)
+    return run_interview(engine, start, make_answerer(ask, say, width), goal=goal, on_step=progress_printer(say), on_invalid=lambda error: say_problems(say, error))
+
+
 _ENGINES: dict[tuple[Any, ...], Engine] = {}
 
 
@@ -359,6 +423,8 @@ __all__ = [
     "compare_sources",
     "evaluate_sources",
     "explain_file",
+    "interview_next",
+    "interview_source",
     "json_schema",
     "load_scenario",
     "make_engine",

@@ -456,6 +456,64 @@ def sweep(
     _emit(render(result), output)
 
 
+# --- interview --------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", required=False)
+@click.option("--answers", metavar="FILE", default=None, help="Replay the answers from a fact file instead of asking (a field it does not state: don't know).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the answered scenario here, as a fact file.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format (json: the questions with reasons and answers, and the report).")
+@click.option(
+    "--goal",
+    type=click.Choice(["all", "recommendations"]),
+    default="all",
+    show_default=True,
+    help="Settle every recommendation and finding (all), or only the recommendations (fewer questions).",
+)
+@_rules_options
+@_max_bytes_option
+def interview(
+    file: str | None, answers: str | None, output: Path | None, fmt: str, goal: str, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], max_bytes: int | None
+) -> None:
+    """Ask only the facts that can still change a recommendation, each with why it is asked, until
+    none can; then show the recommendations.
+
+    FILE (optional) holds what is known already; without it, or without flows, the countries,
+    regions, flows and relations are asked first. Answer `?` (or nothing) when you don't know,
+    `why` to see every rule waiting on the answer. With --answers the answers come from a fact file.
+
+    \b
+    Examples:
+      nea-policy interview
+      nea-policy interview my-scenario.yaml -o answered.yaml
+      nea-policy interview --answers examples/north-koreans-in-china.yaml --format json
+    """
+    from nea_policy.api import interview_source
+    from nea_policy.render.interview import answered_yaml, render_interview_text
+
+    err = fmt == "json"
+    result = interview_source(
+        file,
+        answers=answers,
+        ask=lambda prompt: click.prompt(prompt, default="", show_default=False, prompt_suffix="", err=err),
+        say=lambda text: click.echo(text, err=err),
+        goal=goal,  # type: ignore[arg-type]
+        width=_plain_width(),
+        rules=list(rules),
+        extra_rules=list(extra_rules),
+        **_limits(max_bytes),
+    )
+    if output is not None:
+        _emit(answered_yaml(result), output)
+    if fmt == "json":
+        click.echo(result.to_json(), nl=False)
+    else:
+        click.echo(("\n" if answers is None else "") + render_interview_text(result, stated=result.facts_in_answers, width=_plain_width()), nl=False)
+    if output is not None:
+        click.echo(f"wrote {output} (check it with: nea-policy check {output})", err=True)
+
+
 # --- rules ------------------------------------------------------------------------------------------------
 
 

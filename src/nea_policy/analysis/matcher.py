@@ -178,9 +178,18 @@ def _top_joins(rule: Rule) -> list[Comparison]:
 def _bindings(
     rule: Rule, by_type: dict[str, list[dict[str, Any]]], held: dict[tuple[str, str], str], structural: bool, limit: int
 ) -> Iterable[dict[str, dict[str, Any]]]:
-    base = [a for a in rule.aliases if a not in rule.finding_aliases]
-    joins = _top_joins(rule)
     count = 0
+    for bound in joined_bindings(rule, by_type, _top_joins(rule) if structural else []):
+        for full in _bind_findings(rule, bound, by_type, held):
+            count += 1
+            if count > limit:
+                return
+            yield full
+
+
+def joined_bindings(rule: Rule, by_type: dict[str, list[dict[str, Any]]], joins: list[Comparison]) -> Iterable[dict[str, dict[str, Any]]]:
+    """Every binding of the rule's aliases of scenario facts (not findings) to facts of their type that these equality joins allow."""
+    base = [a for a in rule.aliases if a not in rule.finding_aliases]
 
     def extend(index: int, bound: dict[str, dict[str, Any]]) -> Iterable[dict[str, dict[str, Any]]]:
         if index == len(base):
@@ -188,29 +197,18 @@ def _bindings(
             return
         alias = base[index]
         tests = []
-        if structural:
-            for join in joins:
-                right = join.right
-                assert isinstance(right, FieldRef)
-                if join.left.alias == alias and right.alias in bound:
-                    tests.append((join.left.field, right.alias, right.field))
-                elif right.alias == alias and join.left.alias in bound:
-                    tests.append((right.field, join.left.alias, join.left.field))
+        for join in joins:
+            right = join.right
+            assert isinstance(right, FieldRef)
+            if join.left.alias == alias and right.alias in bound:
+                tests.append((join.left.field, right.alias, right.field))
+            elif right.alias == alias and join.left.alias in bound:
+                tests.append((right.field, join.left.alias, join.left.field))
         for fact in by_type.get(rule.aliases[alias], []):
-            ok = True
-            for field, other, other_field in tests:
-                if field not in fact or other_field not in bound[other] or fact[field] != bound[other][other_field]:
-                    ok = False
-                    break
-            if ok:
+            if all(field in fact and other_field in bound[other] and fact[field] == bound[other][other_field] for field, other, other_field in tests):
                 yield from extend(index + 1, {**bound, alias: fact})
 
-    for bound in extend(0, {}):
-        for full in _bind_findings(rule, bound, by_type, held):
-            count += 1
-            if count > limit:
-                return
-            yield full
+    return extend(0, {})
 
 
 def _bind_findings(
@@ -542,5 +540,6 @@ __all__ = [
     "evaluate_condition",
     "finding_fact",
     "holding_subjects",
+    "joined_bindings",
     "outcome_sentence",
 ]
