@@ -22,7 +22,7 @@ from nea_policy.analysis.counterfactuals import (
 )
 from nea_policy.analysis.explain import Explanation, WhyNot, explain, why_not
 from nea_policy.analysis.sweep import SweepResult, sweep
-from nea_policy.analysis.whatif import what_if
+from nea_policy.analysis.whatif import WhatIf, what_if_report
 from nea_policy.engine.engine import Engine as CoreEngine
 from nea_policy.errors import (
     EvaluationError,
@@ -40,6 +40,7 @@ from nea_policy.model.documents import (
     parse_document,
 )
 from nea_policy.model.facts import Scenario, load_scenario, scenario_from_document
+from nea_policy.model.paths import Assignment
 from nea_policy.model.report import Report
 
 ScenarioSource = Scenario | dict[str, Any] | str | Path
@@ -56,9 +57,12 @@ class Engine(CoreEngine):
     Each method is the function of `nea_policy.analysis` of the same name, called with this engine.
     """
 
-    def explain(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, **options: Any) -> Explanation:
-        """Proof tree of a conclusion that holds, or why it does not; with verified change sets (see analysis.explain)."""
-        return explain(self, load_scenario(scenario), rule_id, subject, file=_file_of(scenario), **options)
+    def explain(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, *, file: str | None = None, **options: Any) -> Explanation:
+        """Proof tree of a conclusion that holds, or why it does not; with verified change sets (see analysis.explain).
+
+        `file` is what the ready `what-if` command lines of the change sets name (default: the path given, or FILE).
+        """
+        return explain(self, load_scenario(scenario), rule_id, subject, file=file or _file_of(scenario), **options)
 
     def why_not(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None) -> WhyNot:
         """Per candidate binding, which conditions of the rule held, failed or are missing; closest first."""
@@ -121,17 +125,34 @@ class CheckResult:
         """Whether the file is a valid scenario."""
         return self.scenario is not None
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many countries, regions, relations, agreements and flows the valid scenario declares (empty if invalid)."""
+        s = self.scenario
+        if s is None:
+            return {}
+        return {"countries": len(s.countries), "regions": len(s.regions), "relations": len(s.relations), "agreements": len(s.agreements), "flows": len(s.flows)}
+
+
+def check_document(document: Document, source: str | None = None) -> CheckResult:
+    """Validate a parsed fact file as a scenario without evaluating it: the scenario, or every problem at once."""
+    try:
+        scenario = scenario_from_document(document)
+    except NeaPolicyError as exc:
+        return CheckResult(source or document.name, None, tuple(exc.problems))
+    return CheckResult(source or document.name, scenario, ())
+
 
 def check_sources(sources: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None) -> list[CheckResult]:
     """Validate fact files without evaluating them; each file's problems all at once."""
     results: list[CheckResult] = []
     for source in sources:
         try:
-            scenario = read_scenario(source, max_bytes=max_bytes, stdin=stdin)
+            document = read_document(source, max_bytes=max_bytes, stdin=stdin)
         except NeaPolicyError as exc:
             results.append(CheckResult(str(source), None, tuple(exc.problems)))
         else:
-            results.append(CheckResult(str(source), scenario, ()))
+            results.append(check_document(document, str(source)))
     return results
 
 
@@ -142,11 +163,28 @@ def evaluate_sources(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stdin: IO[bytes] | None = None,
+    actor: str | None = None,
+    findings: bool = True,
 ) -> list[Report]:
-    """Load the rules once and evaluate every fact file; if any file is bad, one error with every file's problems."""
+    """Load the rules once and evaluate every fact file; if any file is bad, one error with every file's problems.
+
+    `actor` and `findings` narrow the reports as `evaluate_scenarios` does.
+    """
     engine = make_engine(rules, extra_rules)
     scenarios = _read_all(sources, max_bytes=max_bytes, stdin=stdin)
-    return [engine.evaluate(scenario) for scenario in scenarios]
+    return evaluate_scenarios(engine, scenarios, actor=actor, findings=findings)
+
+
+def evaluate_scenarios(engine: CoreEngine, scenarios: list[Scenario], *, actor: str | None = None, findings: bool = True) -> list[Report]:
+    """One report per scenario: with `actor`, only what is addressed to that government (an error when no scenario
+    declares it); without `findings`, no findings and no proof trees (what `evaluate --actor/--no-findings` and
+    `POST /v1/evaluate?actor=&findings=` answer)."""
+    reports = [engine.evaluate(scenario) for scenario in scenarios]
+    if actor is not None:
+        check_actor(reports, actor)
+    if actor is None and findings:
+        return reports
+    return [narrow_report(report, actor=actor, findings=findings) for report in reports]
 
 
 def _read_all(sources: list[str], *, max_bytes: int, stdin: IO[bytes] | None) -> list[Scenario]:
@@ -190,8 +228,13 @@ def what_if_source(
 ) -> Comparison:
     """Apply `PATH=VALUE` changes to a fact file and compare the result with the original."""
     document = read_document(source, max_bytes=max_bytes, stdin=stdin)
-    _, _, comparison = what_if(document, assignments, make_engine(rules, extra_rules))
-    return comparison
+    return what_if_document(make_engine(rules, extra_rules), document, assignments).comparison
+
+
+def what_if_document(engine: CoreEngine, document: Document, assignments: list[str | Assignment]) -> WhatIf:
+    """Apply changes (`PATH=VALUE` text, or Assignments made from data) to a parsed fact file: the changed scenario's
+    report, and its comparison with the original (what `nea-policy what-if` and `POST /v1/what-if` answer)."""
+    return what_if_report(document, assignments, engine)[2]
 
 
 def explain_file(
@@ -207,9 +250,7 @@ def explain_file(
 ) -> Explanation:
     """Read a fact file (or `-`), load the rules, and explain (what `nea-policy explain` calls)."""
     scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
-    engine = make_engine(rules, extra_rules)
-    return explain(engine, scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
-
+    return make_engine(rules, extra_rules).explain(scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
 
 
 def sweep_file(
@@ -224,8 +265,7 @@ def sweep_file(
 ) -> SweepResult:
     """Read a fact file (or `-`), load the rules, and sweep (what `nea-policy sweep` calls)."""
     scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
-    return sweep(make_engine(rules, extra_rules), scenario, vary, **options)
-
+    return make_engine(rules, extra_rules).sweep(scenario, vary, **options)
 
 
 _ENGINES: dict[tuple[Any, ...], Engine] = {}

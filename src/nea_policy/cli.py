@@ -200,18 +200,13 @@ def evaluate(
       nea-policy evaluate examples/russians-in-japan.yaml --format html -o report.html
       cat scenario.json | nea-policy evaluate - --format json
     """
-    from nea_policy.api import check_actor, evaluate_sources
+    from nea_policy.api import evaluate_sources
 
-    reports = evaluate_sources(list(files), rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
-    if actor is not None:
-        check_actor(reports, actor)
+    reports = evaluate_sources(list(files), rules=list(rules), extra_rules=list(extra_rules), actor=actor, findings=findings, **_limits(max_bytes))
     if fmt == "json":
         import json
 
-        from nea_policy.api import narrow_report
-
-        narrowed = [narrow_report(r, actor=actor, findings=findings) for r in reports]
-        text = narrowed[0].to_json() if len(narrowed) == 1 else json.dumps([r.model_dump(mode="json") for r in narrowed], indent=2, ensure_ascii=False) + "\n"
+        text = reports[0].to_json() if len(reports) == 1 else json.dumps([r.model_dump(mode="json") for r in reports], indent=2, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
         from nea_policy.render.markdown import render_markdown
 
@@ -258,17 +253,12 @@ def check(files: tuple[str, ...], max_bytes: int | None, fmt: str) -> None:
     results = check_sources(list(files), **_limits(max_bytes))
     if fmt == "json":
         import json
-        from dataclasses import asdict
 
-        click.echo(json.dumps([{"source": r.source, "ok": r.ok, "problems": [asdict(p) for p in r.problems]} for r in results], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([{"source": r.source, "ok": r.ok, "problems": [p.as_dict() for p in r.problems]} for r in results], indent=2, ensure_ascii=False))
     else:
         for result in results:
-            if result.scenario is not None:
-                s = result.scenario
-                click.echo(
-                    f"ok: {result.source} ({len(s.countries)} countries, {len(s.regions)} regions, {len(s.relations)} relations, "
-                    f"{len(s.agreements)} agreements, {len(s.flows)} flows)"
-                )
+            if result.ok:
+                click.echo(f"ok: {result.source} ({', '.join(f'{n} {name}' for name, n in result.counts.items())})")
             for problem in result.problems:
                 click.echo(f"error: {problem}", err=True)
     bad = [r for r in results if not r.ok]

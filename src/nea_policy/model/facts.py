@@ -336,11 +336,7 @@ def scenario_from_document(document: Document) -> Scenario:
     """Validate a parsed file as a Scenario; every problem at once, each with file:line and field path."""
     data = document.data
     if not isinstance(data, dict):
-        raise ScenarioError(
-            f"the top level must be a mapping (countries:, flows: ...), not {_type_name(data)}",
-            code="not_a_mapping",
-            location=document.locate(()),
-        )
+        raise ScenarioError([Problem("not_a_mapping", f"the top level must be a mapping (countries:, flows: ...), not {_type_name(data)}", document.locate(()), path=())])
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -420,12 +416,12 @@ def _problems_from_validation(exc: ValidationError, document: Document) -> list[
             choices = sorted(owner.model_fields) if owner else []
             close = difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else (f"allowed fields: {', '.join(choices)}" if choices else "")
-            problems.append(Problem("unknown_field", f"{field_path}: unknown field {name!r}", where, hint))
+            problems.append(Problem("unknown_field", f"{field_path}: unknown field {name!r}", where, hint, path=path))
         elif kind == "missing":
-            problems.append(Problem("missing_field", f"{field_path}: required field is missing", where, "add it"))
+            problems.append(Problem("missing_field", f"{field_path}: required field is missing", where, "add it", path=path))
         elif kind == "enum":
             allowed = error.get("ctx", {}).get("expected", "")
-            problems.append(Problem("bad_value", f"{field_path}: {given!r} is not allowed; allowed: {allowed}", where))
+            problems.append(Problem("bad_value", f"{field_path}: {given!r} is not allowed; allowed: {allowed}", where, path=path))
         elif isinstance(error.get("ctx", {}).get("error"), ScenarioError):
             for p in error["ctx"]["error"].problems:
                 problems.append(_locate_problem(p, document))
@@ -433,13 +429,13 @@ def _problems_from_validation(exc: ValidationError, document: Document) -> list[
             message = error["msg"]
             if message.startswith("Value error, "):
                 message = message[len("Value error, ") :]
-            problems.append(Problem(_code_for(kind), f"{field_path}: {message} (given: {_short(given)})", where))
+            problems.append(Problem(_code_for(kind), f"{field_path}: {message} (given: {_short(given)})", where, path=path))
     return problems
 
 
 def _locate_problem(problem: Problem, document: Document) -> Problem:
     path = _parse_path(problem.location)
-    return Problem(problem.code, f"{problem.location}: {problem.message}", document.locate(path), problem.hint)
+    return Problem(problem.code, f"{problem.location}: {problem.message}", document.locate(path), problem.hint, path=path)
 
 
 def _parse_path(text: str) -> tuple[str | int, ...]:
