@@ -179,12 +179,15 @@ def evaluate_scenarios(engine: CoreEngine, scenarios: list[Scenario], *, actor: 
     """One report per scenario: with `actor`, only what is addressed to that government (an error when no scenario
     declares it); without `findings`, no findings and no proof trees (what `evaluate --actor/--no-findings` and
     `POST /v1/evaluate?actor=&findings=` answer)."""
-    reports = [engine.evaluate(scenario) for scenario in scenarios]
     if actor is not None:
-        check_actor(reports, actor)
-    if actor is None and findings:
-        return reports
-    return [narrow_report(report, actor=actor, findings=findings) for report in reports]
+        check_actor(scenarios, actor)
+    return [evaluate_narrowed(engine, scenario, actor=actor, findings=findings) for scenario in scenarios]
+
+
+def evaluate_narrowed(engine: CoreEngine, scenario: Scenario, *, actor: str | None = None, findings: bool = True) -> Report:
+    """The report of one scenario, narrowed as `evaluate_scenarios` does (the actor is not checked here)."""
+    report = engine.evaluate(scenario)
+    return report if actor is None and findings else narrow_report(report, actor=actor, findings=findings)
 
 
 def _read_all(sources: list[str], *, max_bytes: int, stdin: IO[bytes] | None) -> list[Scenario]:
@@ -304,9 +307,9 @@ def narrow_report(report: Report, *, actor: str | None = None, findings: bool = 
     return report.model_copy(update={"recommendations": recommendations, "findings": report.findings if findings else []})
 
 
-def check_actor(reports: list[Report], actor: str) -> None:
-    """An error when no report's scenario declares the country an --actor names (a typo would otherwise show nothing)."""
-    declared = sorted({code for report in reports for code in report.scenario.countries})
+def check_actor(scenarios: list[Scenario], actor: str) -> None:
+    """An error when no scenario declares the country an --actor names (a typo would otherwise show nothing)."""
+    declared = sorted({country.code for scenario in scenarios for country in scenario.countries})
     if actor not in declared:
         close = difflib.get_close_matches(actor, declared, n=1)
         raise InputError(

@@ -340,7 +340,7 @@ def scenario_from_document(document: Document) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = _problems_from_validation(exc, document)
+        problems = validation_problems(exc, document)
         # in file order, as a student reads the file (pydantic reports in field-declaration order)
         problems.sort(key=lambda p: _line_number(p.location))
         raise ScenarioError(problems) from None
@@ -380,9 +380,9 @@ def _path_text(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
+def _model_at(path: tuple[str | int, ...], root: type[BaseModel]) -> type[BaseModel] | None:
     """The model class that holds the value at path (for 'did you mean')."""
-    model: Any = Scenario
+    model: Any = root
     for part in path:
         if isinstance(part, int):
             continue
@@ -401,7 +401,9 @@ def _inner_model(annotation: Any) -> Any:
     return annotation
 
 
-def _problems_from_validation(exc: ValidationError, document: Document) -> list[Problem]:
+def validation_problems(exc: ValidationError, document: Document, root: type[BaseModel] = Scenario) -> list[Problem]:
+    """The errors of validating a document as `root` (a Scenario, or a request holding scenarios) as located problems,
+    each with its field path, in the words fact files get ('did you mean' among the fields of the model there)."""
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):
         # pydantic may put validator or union-branch tags in loc; keep only real path parts
@@ -412,7 +414,7 @@ def _problems_from_validation(exc: ValidationError, document: Document) -> list[
         given = error.get("input")
         if kind == "extra_forbidden":
             name = path[-1] if path else "?"
-            owner = _model_at(path[:-1])
+            owner = _model_at(path[:-1], root)
             choices = sorted(owner.model_fields) if owner else []
             close = difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else (f"allowed fields: {', '.join(choices)}" if choices else "")

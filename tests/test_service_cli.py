@@ -1,0 +1,49 @@
+"""`nea-policy serve`: what it refuses before it starts, with the command line's errors (it never starts here)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from nea_policy.cli import main
+
+
+def serve(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["serve", *args])
+    return result.exit_code, result.stderr
+
+
+def test_rules_with_errors_stop_it_with_their_messages(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text("name: broken\nversion: 1\n", encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text("- id: x\n  kind: nonsense\n", encoding="utf-8")
+    code, err = serve("--rules", str(tmp_path), "--port", "0")
+    assert code == 1 and err.startswith("error: ") and "bad.yaml" in err and "Traceback" not in err
+
+
+def test_a_missing_or_empty_key_file_stops_it(tmp_path: Path) -> None:
+    code, err = serve("--api-key-file", str(tmp_path / "keys.txt"), "--port", "0")
+    assert (code, err) == (1, f"error: {tmp_path / 'keys.txt'}: file_not_found: no such file; check the path of --api-key-file\n")
+    (tmp_path / "keys.txt").write_text("# no keys yet\n\n", encoding="utf-8")
+    code, err = serve("--api-key-file", str(tmp_path / "keys.txt"), "--port", "0")
+    assert code == 1 and "no_api_key: the file holds no API key" in err
+
+
+def test_a_decision_log_in_a_missing_folder_stops_it(tmp_path: Path) -> None:
+    code, err = serve("--decision-log", str(tmp_path / "nowhere" / "log.jsonl"), "--port", "0")
+    assert code == 1 and "cannot_open_log: cannot open the decision log: No such file or directory" in err
+
+
+def test_a_port_in_use_stops_it_with_what_to_do() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = serve("--port", str(port))
+    assert code == 1 and err.startswith(f"error: 127.0.0.1:{port}: cannot_listen: cannot listen there: ") and "choose another --port" in err
+
+
+def test_a_cors_origin_must_be_an_origin() -> None:
+    code, err = serve("--cors-origin", "localhost:5173/app")
+    assert code == 2 and "is not an origin; give scheme://host[:port]" in err
