@@ -1,4 +1,4 @@
-"""nea-policy benchmark: speed, latency, compile and cold-start time, memory growth, scaling, sweep speed-up.
+"""nea-policy benchmark: speed, latency, compile and cold-start time, memory growth, scaling, sweep speed-up, service.
 
 Run from a checkout after installing the package:
 
@@ -31,6 +31,7 @@ REGION = EXAMPLES / "northeast-asia.yaml"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scenarios import generate_scenario  # noqa: E402
+from service_bench import measure_service, rows as service_rows  # noqa: E402
 
 TARGETS = {
     "overhead_vs_raw": "<= 1.3",
@@ -38,6 +39,8 @@ TARGETS = {
     "rss_growth_mb": "<= 5",
     "scaling_ratio_500_vs_10": "<= ~60",
     "sweep_speedup": ">= 3",
+    "service_p50_overhead_ms": "<= 1",
+    "service_throughput_ratio": ">= 0.8",
 }
 # A 100-point grid (4 x 5 x 5) over the whole-region example.
 SWEEP_VARY = {
@@ -348,7 +351,7 @@ def measure_sweep(engine: Any, quick: bool) -> dict[str, Any]:
     return {"sweep_speedup": round(i / s, 2), "points": n, "isolated_ms_per_point": round(i * 1e3, 3), "sweep_ms_per_point": round(s * 1e3, 3)}
 
 
-SECTIONS = ("throughput", "overhead", "latency", "compile", "cold_start", "rss", "scaling", "sweep")
+SECTIONS = ("throughput", "overhead", "latency", "compile", "cold_start", "rss", "scaling", "sweep", "service")
 
 
 def _overhead_with_delete_state(quick: bool) -> dict[str, Any]:
@@ -408,6 +411,8 @@ def run(quick: bool, only: set[str], rss_evaluations: int, raw_delete_state: boo
         sweep = measure_sweep(engine, quick)
         result["sweep_speedup"] = sweep.pop("sweep_speedup")
         result["sweep_detail"] = sweep
+    if "service" in only:
+        result["service"] = measure_service(quick)
     return result
 
 
@@ -444,6 +449,8 @@ def table(result: dict[str, Any]) -> str:
         d = result["sweep_detail"]
         value = f"{result['sweep_speedup']:.1f}x ({d['isolated_ms_per_point']:.2f} vs {d['sweep_ms_per_point']:.2f} ms/point)" if result["sweep_speedup"] is not None else f"n/a: {d.get('reason')}"
         rows.append(("sweep_speedup", value, TARGETS["sweep_speedup"]))
+    if "service" in result:
+        rows += service_rows(result["service"])
     width = max(len(r[0]) for r in rows) if rows else 10
     lines = [f"nea-policy benchmark ({'quick' if result['quick'] else 'full'}) on {result['machine']['cpus']} CPUs, Python {result['machine']['python']}"]
     lines += [f"{name:<{width}}  {value}" + (f"   [target {target}]" if target else "") for name, value, target in rows]
