@@ -7,11 +7,13 @@ must equal what the library (or, for an error, the same app in-process) answers.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -167,3 +169,22 @@ def test_sigterm_stops_it_gracefully() -> None:
         # uvicorn shuts down (requests in flight finish), then ends by the signal it was sent, as a signalled process does.
         assert stop(live.process) in (0, -signal.SIGTERM)
         assert "Shutting down" in live.stderr() and "Finished server process" in live.stderr()
+
+
+def test_port_0_listens_on_a_free_port_that_the_banner_names(tmp_path: Path) -> None:
+    from live_server import command
+
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as stderr:
+        process = subprocess.Popen([*command(), "serve", "--port", "0", "--no-access-log"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 60
+        while "Application startup complete" not in errors.read_text() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        match = re.search(r"API docs at http://127\.0\.0\.1:(\d+)/docs", errors.read_text())
+        assert match, errors.read_text()
+        port = int(match.group(1))
+        assert port != 0 and f"Uvicorn running on http://127.0.0.1:{port}" in errors.read_text()
+        assert Server("127.0.0.1", port, process, errors).request("GET", "/v1/health")[0] == 200
+    finally:
+        stop(process)

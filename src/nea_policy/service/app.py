@@ -42,8 +42,8 @@ def create_app(settings: Settings | None = None, *, pages: Sequence[APIRouter] =
     app = FastAPI(title="nea-policy", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.service = service
     keyed = [Depends(require_api_key)] if service.api_keys else []
-    app.include_router(info.open_router, prefix="/v1", tags=["service"])
-    app.include_router(info.router, prefix="/v1", tags=["rules"], dependencies=keyed)
+    app.include_router(info.open_router, prefix="/v1")
+    app.include_router(info.router, prefix="/v1", dependencies=keyed)
     app.include_router(endpoints.router, prefix="/v1", tags=["decisions"], dependencies=keyed)
     for page in pages:
         app.include_router(page)

@@ -27,10 +27,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_port(host: str, port: int) -> None:
-    """An error that says what to do when the address cannot be listened on (taken, or not this machine's)."""
-    if port == 0:
-        return
+def check_port(host: str, port: int) -> int:
+    """The port to listen on (a free one for 0), or an error that says what to do when the address cannot be
+    listened on (taken, or not this machine's)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         # The same option uvicorn sets, so that a port in TIME_WAIT is not taken for a port in use.
@@ -39,6 +38,7 @@ def check_port(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             raise InputError(f"cannot listen there: {exc.strerror}", code="cannot_listen", location=f"{host}:{port}", hint="choose another --port, or stop what uses it") from None
+        return int(probe.getsockname()[1])
 
 
 def banner(service: Service, settings: Settings) -> str:
@@ -55,7 +55,8 @@ def serve(settings: Settings) -> None:
     """Start the service and run until interrupted (Ctrl+C or SIGTERM stop it gracefully)."""
     service = Service.start(settings)  # the rules, the key file and the log are checked here, with the CLI's errors
     service.log.close()
-    check_port(settings.host, settings.port)
+    # --port 0: the free port is chosen here, so that the banner (and every worker) names the real one.
+    settings = settings.model_copy(update={"port": check_port(settings.host, settings.port)})
     print(banner(service, settings), file=sys.stderr, flush=True)
     os.environ[ENV_VAR] = settings.to_env()
     import uvicorn
