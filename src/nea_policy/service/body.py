@@ -146,6 +146,7 @@ def read_request(model: type[ScenarioRequest], document: Document) -> tuple[Any,
     except ValidationError as exc:
         problems += validation_problems(exc, document, model)
     scenarios: dict[str, Scenario] = {}
+    in_scenarios = False
     for name in model.SCENARIOS:
         if name not in document.data:
             continue  # the envelope already said it is missing
@@ -153,8 +154,9 @@ def read_request(model: type[ScenarioRequest], document: Document) -> tuple[Any,
             scenarios[name] = scenario_from_document(part(document, (name,)))
         except NeaPolicyError as exc:
             problems += place(exc, document, (name,)).problems
+            in_scenarios = True
     if problems:
-        raise ScenarioError(sorted(problems, key=_body_order))
+        raise (ScenarioError if in_scenarios else InputError)(sorted(problems, key=_body_order))
     return request, scenarios
 
 
