@@ -47,3 +47,18 @@ def test_a_port_in_use_stops_it_with_what_to_do() -> None:
 def test_a_cors_origin_must_be_an_origin() -> None:
     code, err = serve("--cors-origin", "localhost:5173/app")
     assert code == 2 and "is not an origin; give scheme://host[:port]" in err
+
+
+def test_the_other_commands_do_not_load_the_service_stack() -> None:
+    """FastAPI alone takes ~0.3 s to import: `nea-policy evaluate` must not pay for it (cold start)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from nea_policy.cli import main\n"
+        "try:\n    main(['evaluate', 'examples/northeast-asia.yaml', '--format', 'json'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('fastapi', 'starlette', 'uvicorn', 'nea_policy.service') if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("{"), done.stderr
+    assert done.stderr.strip() == "[]"
