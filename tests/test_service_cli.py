@@ -62,3 +62,17 @@ def test_the_other_commands_do_not_load_the_service_stack() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("{"), done.stderr
     assert done.stderr.strip() == "[]"
+
+
+def test_listening_beyond_loopback_without_a_key_is_warned_about(tmp_path: Path) -> None:
+    from nea_policy.service.context import Service
+    from nea_policy.service.server import banner
+    from nea_policy.service.settings import Settings
+
+    keys = tmp_path / "keys.txt"
+    keys.write_text("a-key-of-some-length\n", encoding="utf-8")
+    for host, key_file, warned in (("127.0.0.1", None, False), ("::1", None, False), ("localhost", None, False), ("0.0.0.0", None, True), ("0.0.0.0", str(keys), False)):
+        settings = Settings(host=host, api_key_file=key_file)
+        lines = banner(Service.start(settings), settings).splitlines()
+        assert lines[0].endswith(f"API docs at http://{'[::1]' if host == '::1' else host}:8000/docs")
+        assert (len(lines) == 2 and lines[1].startswith(f"warning: listening on {host} without --api-key-file")) == warned, (host, lines)
