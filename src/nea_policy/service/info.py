@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from functools import cache
 from pathlib import Path as FilePath
@@ -60,7 +61,7 @@ async def rule(rule_id: str = Path(description="a rule id, e.g. identify-refugee
     if folder is not None and location.startswith(f"{folder}/"):
         # The server's own paths are none of the client's business: the file within its pack is enough.
         location = location[len(str(folder)) + 1 :]
-    return json_response(_RULE_DOC.dump_json(RuleDoc(**{**doc.__dict__, "location": location}), indent=2))
+    return json_response(_RULE_DOC.dump_json(dataclasses.replace(doc, location=location), indent=2))
 
 
 @router.get("/schema/{kind}", tags=["schemas"], summary="JSON Schema of fact files or of reports", **operation("JsonSchema", statuses=(422,)))
