@@ -1,4 +1,4 @@
-"""nea-policy benchmark: speed, latency, compile and cold-start time, memory growth, scaling, sweep speed-up.
+"""nea-policy benchmark: speed, latency, compile and cold-start time, memory growth, scaling, sweep speed-up, service.
 
 Run from a checkout after installing the package:
 
@@ -32,6 +32,7 @@ REGION = EXAMPLES / "northeast-asia.yaml"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scenarios import generate_scenario  # noqa: E402
+from service_bench import measure_service, rows as service_rows  # noqa: E402
 
 TARGETS = {
     "overhead_vs_raw": "<= 1.3",
@@ -40,6 +41,8 @@ TARGETS = {
     "scaling_ratio_500_vs_10": "<= ~60",
     "sweep_speedup": ">= 3",
     "engine_vs_clips": ">= 1",
+    "service_p50_overhead_ms": "<= 1",
+    "service_throughput_ratio": ">= 0.8",
 }
 # A 100-point grid (4 x 5 x 5) over the whole-region example.
 SWEEP_VARY = {
@@ -385,7 +388,7 @@ def measure_peers(engine: Any, quick: bool) -> dict[str, Any]:
     return out
 
 
-SECTIONS = ("throughput", "overhead", "latency", "compile", "cold_start", "rss", "scaling", "sweep", "peers")
+SECTIONS = ("throughput", "overhead", "latency", "compile", "cold_start", "rss", "scaling", "sweep", "peers", "service")
 
 
 def _overhead_with_delete_state(quick: bool) -> dict[str, Any]:
@@ -447,6 +450,8 @@ def run(quick: bool, only: set[str], rss_evaluations: int, raw_delete_state: boo
         sweep = measure_sweep(engine, quick)
         result["sweep_speedup"] = sweep.pop("sweep_speedup")
         result["sweep_detail"] = sweep
+    if "service" in only:
+        result["service"] = measure_service(quick)
     return result
 
 
@@ -494,6 +499,8 @@ def table(result: dict[str, Any]) -> str:
         if "clips_parts_ms" in entry:
             parts = entry["clips_parts_ms"]
             rows.append(("  CLIPS per evaluation", ", ".join(f"{k} {v:.3f} ms" for k, v in parts.items()) + f"; encode (Engine.facts_of) {1e3 / entry['evals_per_s']['encode']:.3f} ms", ""))
+    if "service" in result:
+        rows += service_rows(result["service"])
     width = max(len(r[0]) for r in rows) if rows else 10
     lines = [f"nea-policy benchmark ({'quick' if result['quick'] else 'full'}) on {result['machine']['cpus']} CPUs, Python {result['machine']['python']}"]
     lines += [f"{name:<{width}}  {value}" + (f"   [target {target}]" if target else "") for name, value, target in rows]

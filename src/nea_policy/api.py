@@ -34,7 +34,7 @@ from nea_policy.analysis.interview import (
     scenario_data,
 )
 from nea_policy.analysis.sweep import SweepResult, sweep
-from nea_policy.analysis.whatif import what_if
+from nea_policy.analysis.whatif import WhatIf, what_if_report
 from nea_policy.engine.engine import Engine as CoreEngine
 from nea_policy.errors import (
     EvaluationError,
@@ -54,6 +54,7 @@ from nea_policy.model.documents import (
 from nea_policy.language.reads import unread_facts
 from nea_policy.language.rules import load_ruleset
 from nea_policy.model.facts import Scenario, load_scenario, scenario_from_document
+from nea_policy.model.paths import Assignment
 from nea_policy.model.report import Report
 from nea_policy.render.interview import Ask, Say, ask_structure, make_answerer, needs_structure, progress_printer, say_problems
 
@@ -71,9 +72,12 @@ class Engine(CoreEngine):
     Each method is the function of `nea_policy.analysis` of the same name, called with this engine.
     """
 
-    def explain(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, **options: Any) -> Explanation:
-        """Proof tree of a conclusion that holds, or why it does not; with verified change sets (see analysis.explain)."""
-        return explain(self, load_scenario(scenario), rule_id, subject, file=_file_of(scenario), **options)
+    def explain(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, *, file: str | None = None, **options: Any) -> Explanation:
+        """Proof tree of a conclusion that holds, or why it does not; with verified change sets (see analysis.explain).
+
+        `file` is what the ready `what-if` command lines of the change sets name (default: the path given, or FILE).
+        """
+        return explain(self, load_scenario(scenario), rule_id, subject, file=file or _file_of(scenario), **options)
 
     def why_not(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None) -> WhyNot:
         """Per candidate binding, which conditions of the rule held, failed or are missing; closest first."""
@@ -159,6 +163,13 @@ class CheckResult:
         counts = [(collection, len(getattr(self.scenario, collection))) for collection in _ONE if collection != "parties" or self.scenario.parties]
         return ", ".join(f"{n} {_ONE[collection] if n == 1 else collection}" for collection, n in counts)
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many countries, (parties,) regions, relations, agreements and flows the valid scenario declares (empty if invalid)."""
+        if self.scenario is None:
+            return {}
+        return {collection: len(getattr(self.scenario, collection)) for collection in _ONE if collection != "parties" or self.scenario.parties}
+
     def unread_note(self) -> str:
         """The facts the file sets that no rule reads, in one line: each field at its first place, with how many more set it."""
         first: dict[tuple[str, str], UnreadNote] = {}
@@ -175,6 +186,20 @@ class CheckResult:
         return f"{self.source}: no rule reads these facts, so they change no result: {', '.join(items)}"
 
 
+def check_document(document: Document, source: str | None = None, *, ruleset: RuleSet | None = None) -> CheckResult:
+    """Validate a parsed fact file as a scenario without evaluating it: the scenario, or every problem at once; with a
+    ruleset, also the facts the file sets that no rule of it reads (in file order, as a student reads the file)."""
+    try:
+        scenario = scenario_from_document(document)
+    except NeaPolicyError as exc:
+        return CheckResult(source or document.name, None, tuple(exc.problems))
+    unread: tuple[UnreadNote, ...] = ()
+    if ruleset is not None:
+        facts = sorted(unread_facts(scenario, ruleset), key=lambda fact: document.positions.get(fact.path, (0, 0)))
+        unread = tuple(UnreadNote(document.locate(fact.path), fact.path_text, fact.collection, fact.key, fact.field) for fact in facts)
+    return CheckResult(source or document.name, scenario, (), unread)
+
+
 def check_sources(
     sources: list[str],
     *,
@@ -189,14 +214,10 @@ def check_sources(
     for source in sources:
         try:
             document = read_document(source, max_bytes=max_bytes, stdin=stdin)
-            scenario = scenario_from_document(document)
         except NeaPolicyError as exc:
             results.append(CheckResult(str(source), None, tuple(exc.problems)))
         else:
-            # in file order, as a student reads the file
-            facts = sorted(unread_facts(scenario, ruleset), key=lambda fact: document.positions.get(fact.path, (0, 0)))
-            unread = tuple(UnreadNote(document.locate(fact.path), fact.path_text, fact.collection, fact.key, fact.field) for fact in facts)
-            results.append(CheckResult(str(source), scenario, (), unread))
+            results.append(check_document(document, str(source), ruleset=ruleset))
     return results
 
 
@@ -207,11 +228,31 @@ def evaluate_sources(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stdin: IO[bytes] | None = None,
+    actor: str | None = None,
+    findings: bool = True,
 ) -> list[Report]:
-    """Load the rules once and evaluate every fact file; if any file is bad, one error with every file's problems."""
+    """Load the rules once and evaluate every fact file; if any file is bad, one error with every file's problems.
+
+    `actor` and `findings` narrow the reports as `evaluate_scenarios` does.
+    """
     engine = make_engine(rules, extra_rules)
     scenarios = _read_all(sources, max_bytes=max_bytes, stdin=stdin)
-    return [engine.evaluate(scenario) for scenario in scenarios]
+    return evaluate_scenarios(engine, scenarios, actor=actor, findings=findings)
+
+
+def evaluate_scenarios(engine: CoreEngine, scenarios: list[Scenario], *, actor: str | None = None, findings: bool = True) -> list[Report]:
+    """One report per scenario: with `actor`, only what is addressed to that government (an error when no scenario
+    declares it); without `findings`, no findings and no proof trees (what `evaluate --actor/--no-findings` and
+    `POST /v1/evaluate?actor=&findings=` answer)."""
+    if actor is not None:
+        check_actor(scenarios, actor)
+    return [evaluate_narrowed(engine, scenario, actor=actor, findings=findings) for scenario in scenarios]
+
+
+def evaluate_narrowed(engine: CoreEngine, scenario: Scenario, *, actor: str | None = None, findings: bool = True) -> Report:
+    """The report of one scenario, narrowed as `evaluate_scenarios` does (the actor is not checked here)."""
+    report = engine.evaluate(scenario)
+    return report if actor is None and findings else narrow_report(report, actor=actor, findings=findings)
 
 
 def _read_all(sources: list[str], *, max_bytes: int, stdin: IO[bytes] | None) -> list[Scenario]:
@@ -255,8 +296,13 @@ def what_if_source(
 ) -> Comparison:
     """Apply `PATH=VALUE` changes to a fact file and compare the result with the original."""
     document = read_document(source, max_bytes=max_bytes, stdin=stdin)
-    _, _, comparison = what_if(document, assignments, make_engine(rules, extra_rules))
-    return comparison
+    return what_if_document(make_engine(rules, extra_rules), document, assignments).comparison
+
+
+def what_if_document(engine: CoreEngine, document: Document, assignments: list[str | Assignment]) -> WhatIf:
+    """Apply changes (`PATH=VALUE` text, or Assignments made from data) to a parsed fact file: the changed scenario's
+    report, and its comparison with the original (what `nea-policy what-if` and `POST /v1/what-if` answer)."""
+    return what_if_report(document, assignments, engine)[2]
 
 
 def explain_file(
@@ -272,9 +318,7 @@ def explain_file(
 ) -> Explanation:
     """Read a fact file (or `-`), load the rules, and explain (what `nea-policy explain` calls)."""
     scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
-    engine = make_engine(rules, extra_rules)
-    return explain(engine, scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
-
+    return make_engine(rules, extra_rules).explain(scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
 
 
 def sweep_file(
@@ -289,8 +333,7 @@ def sweep_file(
 ) -> SweepResult:
     """Read a fact file (or `-`), load the rules, and sweep (what `nea-policy sweep` calls)."""
     scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
-    return sweep(make_engine(rules, extra_rules), scenario, vary, **options)
-
+    return make_engine(rules, extra_rules).sweep(scenario, vary, **options)
 
 
 def interview_next(
@@ -380,9 +423,9 @@ def narrow_report(report: Report, *, actor: str | None = None, findings: bool = 
     return report.model_copy(update={"recommendations": recommendations, "findings": report.findings if findings else []})
 
 
-def check_actor(reports: list[Report], actor: str) -> None:
-    """An error when no report's scenario declares the country an --actor names (a typo would otherwise show nothing)."""
-    declared = sorted({code for report in reports for code in [*report.scenario.countries, *report.scenario.parties]})
+def check_actor(scenarios: list[Scenario], actor: str) -> None:
+    """An error when no scenario declares the country (or party) an --actor names (a typo would otherwise show nothing)."""
+    declared = sorted({entry.code for scenario in scenarios for entry in [*scenario.countries, *scenario.parties]})
     if actor not in declared:
         close = difflib.get_close_matches(actor, declared, n=1)
         raise InputError(
@@ -419,8 +462,13 @@ __all__ = [
     "RuleError",
     "Scenario",
     "ScenarioError",
+    "WhatIf",
+    "check_actor",
+    "check_document",
     "check_sources",
     "compare_sources",
+    "evaluate_narrowed",
+    "evaluate_scenarios",
     "evaluate_sources",
     "explain_file",
     "interview_next",
@@ -428,8 +476,10 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "make_engine",
+    "narrow_report",
     "read_document",
     "read_scenario",
     "sweep_file",
+    "what_if_document",
     "what_if_source",
 ]

@@ -202,18 +202,13 @@ def evaluate(
       nea-policy evaluate examples/russians-in-japan.yaml --format html -o report.html
       cat examples/russians-in-japan.yaml | nea-policy evaluate - --format json
     """
-    from nea_policy.api import check_actor, evaluate_sources
+    from nea_policy.api import evaluate_sources
 
-    reports = evaluate_sources(list(files), rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
-    if actor is not None:
-        check_actor(reports, actor)
+    reports = evaluate_sources(list(files), rules=list(rules), extra_rules=list(extra_rules), actor=actor, findings=findings, **_limits(max_bytes))
     if fmt == "json":
         import json
 
-        from nea_policy.api import narrow_report
-
-        narrowed = [narrow_report(r, actor=actor, findings=findings) for r in reports]
-        text = narrowed[0].to_json() if len(narrowed) == 1 else json.dumps([r.model_dump(mode="json") for r in narrowed], indent=2, ensure_ascii=False) + "\n"
+        text = reports[0].to_json() if len(reports) == 1 else json.dumps([r.model_dump(mode="json") for r in reports], indent=2, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
         from nea_policy.render.markdown import render_markdown
 
@@ -266,7 +261,7 @@ def check(files: tuple[str, ...], max_bytes: int | None, rules: tuple[Path, ...]
 
         click.echo(
             json.dumps(
-                [{"source": r.source, "ok": r.ok, "problems": [asdict(p) for p in r.problems], "unread": [asdict(u) for u in r.unread]} for r in results],
+                [{"source": r.source, "ok": r.ok, "problems": [p.as_dict() for p in r.problems], "unread": [asdict(u) for u in r.unread]} for r in results],
                 indent=2,
                 ensure_ascii=False,
             )
@@ -641,6 +636,83 @@ def test_command(
     )
     click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_results(result, verbose=verbose), nl=fmt == "json")
     sys.exit(0 if result.ok else 1)
+
+
+# --- serve --------------------------------------------------------------------------------------------------
+
+
+def _origin(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        if value != "*" and not re.fullmatch(r"https?://[^/\s]+", value):
+            raise click.BadParameter(f"{value!r} is not an origin; give scheme://host[:port] with no path, e.g. http://localhost:5173, or *")
+    return values
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default; 0.0.0.0 for every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Worker processes, each with its own engine (one per core scales across cores).")
+@_rules_options
+@click.option("--max-bytes", type=click.IntRange(min=1), default=None, metavar="N", help=f"Largest request body accepted, in bytes (default {DEFAULT_MAX_BYTES_TEXT}); larger ones get 413.")
+@click.option("--decision-log", type=click.Path(dir_okay=False), default=None, metavar="PATH", help="Append one JSON line per decision to this file ('-': standard output).")
+@click.option("--api-key-file", type=click.Path(dir_okay=False), default=None, metavar="PATH", help="Accept only requests with an X-API-Key header holding one of the keys in this file (one a line).")
+@click.option("--cors-origin", "cors_origins", multiple=True, callback=_origin, metavar="URL", help="Let browser pages from this origin call the API (repeatable).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True, metavar="SECONDS", help="Longest explain, counterfactual or sweep search.")
+@click.option("--max-points", type=click.IntRange(min=1), default=10_000, show_default=True, metavar="N", help="Largest sweep grid accepted.")
+@click.option("--max-batch", type=click.IntRange(min=1), default=1_000, show_default=True, metavar="N", help="Most scenarios in one batch.")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info", show_default=True, help="Server log level.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log one line per request.")
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    rules: tuple[Path, ...],
+    extra_rules: tuple[Path, ...],
+    max_bytes: int | None,
+    decision_log: str | None,
+    api_key_file: str | None,
+    cors_origins: tuple[str, ...],
+    time_limit: float,
+    max_points: int,
+    max_batch: int,
+    log_level: str,
+    access_log: bool,
+) -> None:
+    """Serve the API over HTTP for advisory tools: evaluate, explain, what-if, compare, sweep, batch.
+
+    JSON in and out (or YAML bodies with Content-Type: application/yaml), errors as
+    application/problem+json, OpenAPI at /openapi.json and a docs page at /docs (served from the package,
+    so it works offline). It keeps no state between requests: run several behind a load balancer.
+
+    \b
+    Examples:
+      nea-policy serve
+      nea-policy serve --workers 2 --decision-log decisions.jsonl
+      nea-policy serve --host 0.0.0.0 --api-key-file keys.txt --cors-origin https://tools.example.org
+      curl -s -H 'Content-Type: application/yaml' --data-binary @examples/russians-in-japan.yaml \\
+          http://127.0.0.1:8000/v1/evaluate
+    """
+    from nea_policy.model.documents import DEFAULT_MAX_BYTES
+    from nea_policy.service.server import serve as run_server
+    from nea_policy.service.settings import Settings
+
+    settings = Settings(
+        host=host,
+        port=port,
+        workers=workers,
+        rules=tuple(str(r) for r in rules),
+        extra_rules=tuple(str(r) for r in extra_rules),
+        max_bytes=max_bytes or DEFAULT_MAX_BYTES,
+        decision_log=decision_log,
+        api_key_file=api_key_file,
+        cors_origins=cors_origins,
+        time_limit=time_limit,
+        max_points=max_points,
+        max_batch=max_batch,
+        log_level=log_level,
+        access_log=access_log,
+    )
+    run_server(settings)
 
 
 # --- schema and new ---------------------------------------------------------------------------------------

@@ -13,6 +13,13 @@ class Problem:
     message: str
     location: str = ""
     hint: str = ""
+    #: Where in the parsed document the problem is, as keys and list indexes (e.g. ("flows", 0, "legal_status")), when
+    #: known: what a JSON pointer is made of. Not part of the message, nor of comparisons.
+    path: tuple[str | int, ...] | None = field(default=None, compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, str]:
+        """The problem as data (`check --format json`): code, message, location and hint."""
+        return {"code": self.code, "message": self.message, "location": self.location, "hint": self.hint}
 
     def __str__(self) -> str:
         head = f"{self.location}: " if self.location else ""

@@ -15,10 +15,11 @@ import copy
 import itertools
 import json
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -60,10 +61,13 @@ class SweepResult(BaseModel):
     vary: dict[str, list[Any]]
     recommendations: list[str] = Field(description="recommendation ids that hold somewhere on the grid, in rule order")
     points: list[SweepPoint]
+    stopped_by: Literal["seconds"] | None = Field(
+        None, description="set when a time bound ended the sweep: `points` then holds the first points of the grid, in grid order, not all of them"
+    )
 
     def to_json(self) -> str:
-        """Indented JSON."""
-        return self.model_dump_json(indent=2) + "\n"
+        """Indented JSON (`stopped_by` only when the sweep was cut short)."""
+        return self.model_dump_json(indent=2, exclude=None if self.stopped_by else {"stopped_by"}) + "\n"
 
 
 # --- the grid -----------------------------------------------------------------------------------------------
@@ -109,7 +113,7 @@ class _Entry:
 class _Grid:
     """Turns grid points into engine facts: each changed entry validated and encoded once per combination of its values."""
 
-    def __init__(self, scenario: Scenario, vary: dict[str, list[Any]], encode: Callable[[Scenario], list[dict[str, Any]]]) -> None:
+    def __init__(self, scenario: Scenario, vary: dict[str, list[Any]], encode: Callable[[Scenario], list[dict[str, Any]]], origins: Mapping[str, str] | None = None) -> None:
         self.scenario = scenario
         self.paths = list(vary)
         self.encode = encode
@@ -125,7 +129,7 @@ class _Grid:
             probe = {head: self.data[head]} if head in MODELS and head in self.data else self.data
             for value in values:
                 try:
-                    apply_assignments(probe, [parse_assignment(f"{path}={_text(value)}")])
+                    apply_assignments(probe, [parse_assignment(f"{path}={_text(value)}", origin=(origins or {}).get(path))])
                 except InputError as exc:
                     problems.extend(exc.problems)
         if problems:
@@ -195,10 +199,15 @@ def _text(value: Any) -> str:
     return json.dumps(value)
 
 
-def _run_points(engine: Engine, planner: _Grid, points: list[tuple[Any, ...]], progress: Callable[[int], None] | None = None) -> list[set[tuple[str, str]]]:
+def _run_points(
+    engine: Engine, planner: _Grid, points: list[tuple[Any, ...]], progress: Callable[[int], None] | None = None, deadline: float | None = None
+) -> list[set[tuple[str, str]]]:
+    """What holds at each point, walked in one session; stops early (fewer results) once `deadline` (monotonic) passes."""
     results = []
     with Session(engine) as session:
         for point in points:
+            if deadline is not None and time.monotonic() > deadline:
+                break
             results.append(session.evaluate(planner.facts(point)))
             if progress is not None:
                 progress(1)
@@ -238,11 +247,16 @@ def sweep(
     max_points: int = DEFAULT_MAX_POINTS,
     progress: Callable[[int], None] | None = None,
     min_points_per_job: int = MIN_POINTS_PER_JOB,
+    seconds: float | None = None,
+    origins: Mapping[str, str] | None = None,
 ) -> SweepResult:
     """Evaluate every grid point (one incremental session per process; up to `jobs` processes) and tabulate what holds.
 
-    Grids refused over `max_points`; `progress(n)` is called as n more points are done.
+    Grids refused over `max_points`; `progress(n)` is called as n more points are done. With `seconds`, the grid is
+    walked in one process and the walk stops once that much time has passed (the result says so in `stopped_by`).
+    `origins` names, per varied path, where it was asked for (what problems about it give as their location).
     """
+    started = time.monotonic()
     if not vary:
         raise InputError("nothing to vary: give at least one --vary PATH=V1,V2", code="bad_vary", location="--vary")
     size = grid_size(vary)
@@ -250,13 +264,13 @@ def sweep(
         raise InputError(
             f"the grid has {size} points, over the limit of {max_points}", code="grid_too_large", location="--vary", hint="raise the limit with --max, or vary fewer values"
         )
-    planner = _Grid(scenario, vary, engine.facts_of)
+    planner = _Grid(scenario, vary, engine.facts_of, origins)
     points = grid(vary)
     for point in points:
         planner.facts(point)  # every point valid before anything runs (cached, so the walk pays nothing for it)
-    jobs = plan_jobs(len(points), jobs, min_points_per_job)
+    jobs = 1 if seconds is not None else plan_jobs(len(points), jobs, min_points_per_job)
     if jobs == 1:
-        results = _run_points(engine, planner, points, progress)
+        results = _run_points(engine, planner, points, progress, None if seconds is None else started + seconds)
     else:
         results = _run_parallel(engine, scenario, vary, points, jobs, progress)
     order = {r.concludes: i for i, r in enumerate(engine.rules)}
@@ -269,7 +283,8 @@ def sweep(
             if subjects:
                 holds[rule] = subjects
         rows.append(SweepPoint(values=dict(zip(vary, point)), holds=holds))
-    return SweepResult(scenario=scenario.title, vary=vary, recommendations=seen, points=rows)
+    stopped_by = "seconds" if len(results) < len(points) else None
+    return SweepResult(scenario=scenario.title, vary=vary, recommendations=seen, points=rows, stopped_by=stopped_by)
 
 
 def _run_parallel(

@@ -470,16 +470,12 @@ def scenario_from_document(document: Document) -> Scenario:
     """Validate a parsed file as a Scenario; every problem at once, each with file:line and field path."""
     data = document.data
     if not isinstance(data, dict):
-        raise ScenarioError(
-            f"the top level must be a mapping (countries:, flows: ...), not {_type_name(data)}",
-            code="not_a_mapping",
-            location=document.locate(()),
-        )
+        raise ScenarioError([Problem("not_a_mapping", f"the top level must be a mapping (countries:, flows: ...), not {_type_name(data)}", document.locate(()), path=())])
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         # Field errors and reference errors in one round: the references are checked on the raw data too.
-        problems = _problems_from_validation(exc, document) + [_locate_problem(p, document) for p in reference_problems(data)]
+        problems = validation_problems(exc, document) + [_locate_problem(p, document) for p in reference_problems(data)]
     except ScenarioError as exc:
         problems = [_locate_problem(p, document) for p in exc.problems]
     # in file order, as a student reads the file (pydantic reports in field-declaration order)
@@ -524,9 +520,9 @@ def _path_text(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
+def _model_at(path: tuple[str | int, ...], root: type[BaseModel]) -> type[BaseModel] | None:
     """The model class that holds the value at path (for 'did you mean')."""
-    model: Any = Scenario
+    model: Any = root
     for part in path:
         if isinstance(part, int):
             continue
@@ -545,7 +541,9 @@ def _inner_model(annotation: Any) -> Any:
     return annotation
 
 
-def _problems_from_validation(exc: ValidationError, document: Document) -> list[Problem]:
+def validation_problems(exc: ValidationError, document: Document, root: type[BaseModel] = Scenario) -> list[Problem]:
+    """The errors of validating a document as `root` (a Scenario, or a request holding scenarios) as located problems,
+    each with its field path, in the words fact files get ('did you mean' among the fields of the model there)."""
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):
         # pydantic may put validator or union-branch tags in loc; keep only real path parts
@@ -556,16 +554,16 @@ def _problems_from_validation(exc: ValidationError, document: Document) -> list[
         given = error.get("input")
         if kind == "extra_forbidden":
             name = path[-1] if path else "?"
-            owner = _model_at(path[:-1])
+            owner = _model_at(path[:-1], root)
             choices = sorted(owner.model_fields) if owner else []
             close = difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else (f"allowed fields: {', '.join(choices)}" if choices else "")
-            problems.append(Problem("unknown_field", f"{field_path}: unknown field {name!r}", where, hint))
+            problems.append(Problem("unknown_field", f"{field_path}: unknown field {name!r}", where, hint, path=path))
         elif kind == "missing":
-            problems.append(Problem("missing_field", f"{field_path}: required field is missing", where, "add it"))
+            problems.append(Problem("missing_field", f"{field_path}: required field is missing", where, "add it", path=path))
         elif kind == "enum":
             allowed = error.get("ctx", {}).get("expected", "")
-            problems.append(Problem("bad_value", f"{field_path}: {given!r} is not allowed; allowed: {allowed}", where))
+            problems.append(Problem("bad_value", f"{field_path}: {given!r} is not allowed; allowed: {allowed}", where, path=path))
         elif isinstance(error.get("ctx", {}).get("error"), ScenarioError):
             for p in error["ctx"]["error"].problems:
                 problems.append(_locate_problem(p, document))
@@ -573,13 +571,13 @@ def _problems_from_validation(exc: ValidationError, document: Document) -> list[
             message = error["msg"]
             if message.startswith("Value error, "):
                 message = message[len("Value error, ") :]
-            problems.append(Problem(_code_for(kind), f"{field_path}: {message} (given: {_short(given)})", where))
+            problems.append(Problem(_code_for(kind), f"{field_path}: {message} (given: {_short(given)})", where, path=path))
     return problems
 
 
 def _locate_problem(problem: Problem, document: Document) -> Problem:
     path = _parse_path(problem.location)
-    return Problem(problem.code, f"{problem.location}: {problem.message}", document.locate(path), problem.hint)
+    return Problem(problem.code, f"{problem.location}: {problem.message}", document.locate(path), problem.hint, path=path)
 
 
 def _parse_path(text: str) -> tuple[str | int, ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,16 +30,29 @@ class Assignment:
     text: str
     path: tuple[str, ...]
     value: Any
+    #: Where the change was asked for, as problems about it name it; None: the `--set` option of the command line.
+    origin: str | None = None
 
 
-def parse_assignment(text: str) -> Assignment:
-    """Parse `PATH=VALUE`; the value is read as a YAML scalar or list, so `true`, `3`, `[a, b]` and `null` work."""
-    if "=" not in text:
-        raise InputError(f"--set {text!r}: expected PATH=VALUE, e.g. flows.kp-to-cn.legal_status=regular", code="bad_assignment", location="--set")
-    path_text, value_text = text.split("=", 1)
+def assignment_of(path: str, value: Any, *, origin: str | None = None) -> Assignment:
+    """A change given as data (a path and a value already parsed, as from a JSON request): no YAML reading of the value."""
+    text = f"{path}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+    return Assignment(text, _path_parts(path, text, origin), value, origin)
+
+
+def _path_parts(path_text: str, text: str, origin: str | None) -> tuple[str, ...]:
     path = tuple(part.strip() for part in path_text.strip().split("."))
     if not path_text.strip() or any(not part for part in path):
-        raise InputError(f"--set {text!r}: the path {path_text!r} has an empty part; write e.g. countries.CN.labor_shortage", code="bad_assignment", location="--set")
+        raise InputError(f"{'--set ' if origin is None else ''}{text!r}: the path {path_text!r} has an empty part; write e.g. countries.CN.labor_shortage", code="bad_assignment", location=origin or "--set")
+    return path
+
+
+def parse_assignment(text: str, *, origin: str | None = None) -> Assignment:
+    """Parse `PATH=VALUE`; the value is read as a YAML scalar or list, so `true`, `3`, `[a, b]` and `null` work."""
+    if "=" not in text:
+        raise InputError(f"--set {text!r}: expected PATH=VALUE, e.g. flows.kp-to-cn.legal_status=regular", code="bad_assignment", location=origin or "--set")
+    path_text, value_text = text.split("=", 1)
+    path = _path_parts(path_text, text, origin)
     try:
         value = yaml.safe_load(value_text) if value_text.strip() else None
     except yaml.YAMLError:
@@ -46,7 +60,7 @@ def parse_assignment(text: str) -> Assignment:
     if isinstance(value, dict):
         # No field takes a mapping, so `title=What if: a = b` is text, not YAML.
         value = value_text
-    return Assignment(text, path, value)
+    return Assignment(text, path, value, origin)
 
 
 def apply_assignments(data: dict[str, Any], assignments: list[Assignment]) -> dict[str, Any]:
@@ -165,11 +179,12 @@ def _close(word: str, choices: list[str]) -> str:
 
 
 def _bad(a: Assignment, message: str, hint: str) -> InputError:
-    return InputError([Problem("bad_set_path", f"{a.text!r}: {message}", "--set", hint)])
+    return InputError([Problem("bad_set_path", f"{a.text!r}: {message}", a.origin or "--set", hint)])
 
 
-def blame(problem: Problem, landing: dict[str, str]) -> Problem:
-    for path, text in landing.items():
+def blame(problem: Problem, landing: dict[str, Assignment]) -> Problem:
+    """A problem of the changed scenario, located at the change that made the value (field path -> assignment)."""
+    for path, a in landing.items():
         if problem.message.startswith((f"{path}:", f"{path}[", f"{path}.")):
-            return Problem(problem.code, problem.message, f"--set {text}", problem.hint)
+            return Problem(problem.code, problem.message, a.origin or f"--set {a.text}", problem.hint)
     return problem
