@@ -1,5 +1,5 @@
-"""The POST endpoints: check, and the decisions (evaluate, explain, why-not, counterfactuals, what-if, compare, sweep,
-batch). Each parses its body, calls the library function the command line calls, and answers that function's JSON.
+"""The POST endpoints: check, the interview's next questions, and the decisions (evaluate, explain, why-not,
+counterfactuals, what-if, compare, sweep, batch). Each parses its body, calls the library function the command line calls, and answers that function's JSON.
 
 They are plain functions, so FastAPI runs them in its thread pool: the engine's lock is taken and released within
 one call, never held across an await, and a long search does not stop the event loop from taking requests.
@@ -7,6 +7,8 @@ one call, never held across an await, and a long search does not stop the event 
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,9 +18,11 @@ from starlette.responses import Response
 from nea_policy.analysis.compare import Comparison, compare_scenarios
 from nea_policy.analysis.counterfactuals import Counterfactuals
 from nea_policy.analysis.explain import Explanation, WhyNot
+from nea_policy.analysis.interview import InterviewRequest
 from nea_policy.analysis.sweep import SweepResult
 from nea_policy.analysis.whatif import WhatIf
 from nea_policy.api import check_actor, check_document, evaluate_narrowed, evaluate_scenarios, what_if_document
+from nea_policy.api import interview_next as api_interview_next
 from nea_policy.errors import NeaPolicyError, Problem, ScenarioError
 from nea_policy.model.documents import Document
 from nea_policy.model.facts import Scenario, scenario_from_document
@@ -37,6 +41,7 @@ from nea_policy.service.models import (
     CompareRequest,
     CounterfactualsRequest,
     ExplainRequest,
+    InterviewNextRequest,
     ScenarioRequest,
     SweepRequest,
     UnreadFact,
@@ -125,6 +130,28 @@ def explain(body: Body = Depends(read_body), service: Service = Depends(get_serv
         return service.engine.explain(scenarios["scenario"], request.rule, request.subject, limits=search_limits(request.limits, service.settings))
 
     return _request_decision(service, body, ExplainRequest, "/v1/explain", call, _if_recommended, RULE_LABELS)
+
+
+@router.post("/interview/next", summary="The next questions that can still change a recommendation, with why each is asked", **operation("InterviewStep", body="InterviewNextRequest", statuses=BODY_STATUSES))
+def interview_next(body: Body = Depends(read_body), service: Service = Depends(get_service)) -> Response:
+    """One turn of an interview (as `nea-policy interview`): of the fields not yet answered, those that can still change a
+    recommendation or finding, the most decisive first, each with the rules waiting on it in words; `decided` once no
+    unanswered field can change any outcome (then the report is that of the full scenario)."""
+    document = parse_body(body)
+    request, _ = read_request(InterviewNextRequest, document)
+    try:
+        step = api_interview_next(InterviewRequest(scenario=part(document, ("scenario",)).data, unknown=request.unknown, goal=request.goal), engine=service.engine)
+    except ScenarioError as exc:
+        raise place(exc, document, ("scenario",)) from None
+    except NeaPolicyError as exc:
+        # a bad entry of `unknown` is located as `unknown[2]`: the pointer #/unknown/2 in the body
+        raise place(type(exc)([_unknown_entry(p) for p in exc.problems]), document) from None
+    return json_response(step.model_dump_json(indent=2) + "\n")
+
+
+def _unknown_entry(problem: Problem) -> Problem:
+    match = re.fullmatch(r"unknown\[(\d+)\]", problem.location)
+    return problem if match is None else dataclasses.replace(problem, location=f"#/unknown/{match.group(1)}")
 
 
 @router.post("/why-not", summary="Why a conclusion does not hold", **operation("WhyNot", body="WhyNotRequest", statuses=(*BODY_STATUSES, 404), decision=True))

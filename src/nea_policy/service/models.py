@@ -36,6 +36,22 @@ class ExplainRequest(ScenarioRequest):
     limits: Limits | None = Field(None, description="bounds of the change-set search; `seconds` is at most the server's --time-limit")
 
 
+class InterviewNextRequest(ScenarioRequest):
+    """One turn of an interview: a partial scenario (its structure and the facts known so far) and the fields answered "don't know"."""
+
+    scenario: Scenario
+    unknown: list[str] = Field(
+        default_factory=list,
+        description=(
+            'fields answered "don\'t know", by path (flows.kp-to-cn.legal_status, countries.CN.labor_shortage, relations.CN-RU.proximity); '
+            "they are not asked again; an agreement question answered \"no\" goes here too (a fact file lists only the agreements that exist)"
+        ),
+    )
+    goal: Literal["all", "recommendations"] = Field(
+        "all", description="what the questions must settle: every recommendation and finding (all), or the recommendations only (fewer questions)"
+    )
+
+
 class WhyNotRequest(ScenarioRequest):
     """Why a conclusion does not hold in a scenario: each candidate's conditions, held, failed or missing."""
 

@@ -16,9 +16,10 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
+from nea_policy.analysis.compare import Comparison
 from nea_policy.analysis.counterfactuals import Counterfactuals
 from nea_policy.analysis.explain import Explanation, WhyNot
-from nea_policy.analysis.compare import Comparison
+from nea_policy.analysis.interview import InterviewStep
 from nea_policy.analysis.sweep import SweepResult
 from nea_policy.analysis.whatif import WhatIf
 from nea_policy.language.rule_docs import RuleDoc, RuleSummary
@@ -35,6 +36,8 @@ from nea_policy.service.problems import PROBLEM_MEDIA_TYPE, TITLES, ProblemDetai
 SCHEMAS: dict[str, tuple[Any, JsonSchemaMode]] = {
     "Scenario": (Scenario, "validation"),
     "ExplainRequest": (models.ExplainRequest, "validation"),
+    "InterviewNextRequest": (models.InterviewNextRequest, "validation"),
+    "InterviewStep": (InterviewStep, "serialization"),
     "WhyNotRequest": (models.WhyNotRequest, "validation"),
     "CounterfactualsRequest": (models.CounterfactualsRequest, "validation"),
     "WhatIfRequest": (models.WhatIfRequest, "validation"),
@@ -70,9 +73,17 @@ def example(kind: str) -> dict[str, Any]:
     """A request body that works, for the docs page's "Try it out" and for schema testing's example phase."""
     nk = _bundled("north-koreans-in-china")
     regular = {**nk, "flows": [{**nk["flows"][0], "legal_status": "regular"}]}
+    # the structure of the North Korean case (who and where), with no fact known yet: the interview's first turn
+    structure = {
+        "title": nk["title"],
+        "countries": [{"code": c["code"], "name": c["name"]} for c in nk["countries"]],
+        "relations": [{"between": r["between"]} for r in nk.get("relations", [])],
+        "flows": [{k: f[k] for k in ("id", "name", "origin", "destination") if k in f} for f in nk["flows"]],
+    }
     bodies: dict[str, dict[str, Any]] = {
         "Scenario": nk,
         "ExplainRequest": {"scenario": nk, "rule": "semi-resident-status"},
+        "InterviewNextRequest": {"scenario": structure, "unknown": []},
         "WhyNotRequest": {"scenario": regular, "rule": "identify-refugees"},
         "CounterfactualsRequest": {"scenario": nk, "rule": "identify-refugees", "goal": "stop"},
         "WhatIfRequest": {"scenario": nk, "set": {"flows.kp-to-cn.legal_status": "regular"}},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
