@@ -40,6 +40,7 @@ from nea_policy.model.documents import (
     parse_document,
 )
 from nea_policy.model.facts import Scenario, load_scenario, scenario_from_document
+from nea_policy.model.files import read_stream
 from nea_policy.model.report import Report
 
 ScenarioSource = Scenario | dict[str, Any] | str | Path
@@ -86,19 +87,12 @@ STDIN = "-"
 
 
 def read_document(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None) -> Document:
-    """Parse one fact file; `-` reads standard input (YAML, or JSON when it starts with `{` or `[`)."""
+    """Parse one fact file (a regular file, at most max_bytes); `-` reads standard input (YAML, or JSON when it starts with `{` or `[`)."""
     if str(source) != STDIN:
         return load_document(source, max_bytes=max_bytes)
     if stdin is None:
         raise InputError("no standard input to read", code="no_stdin", location="<stdin>")
-    raw = stdin.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise InputError(
-            f"standard input is over the limit of {max_bytes:,} bytes; raise it with --max-bytes if the input is genuine",
-            code="file_too_large",
-            location="<stdin>",
-        )
-    text = decode_bytes(raw, "<stdin>")
+    text = decode_bytes(read_stream(stdin, max_bytes=max_bytes), "<stdin>")
     fmt = "json" if text.lstrip().startswith(("{", "[")) else None
     return parse_document(text, "<stdin>", fmt=fmt)
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from nea_policy.engine.engine import Engine
 from nea_policy.engine.session import Session
 from nea_policy.errors import InputError, Problem, ScenarioError
-from nea_policy.model.display import display_value
+from nea_policy.model.display import display_value, shown
 from nea_policy.model.fact_types import encode_scenario
 from nea_policy.model.facts import Scenario, load_scenario, pair_key
 from nea_policy.model.paths import (
@@ -75,12 +75,12 @@ def parse_vary(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
     vary: dict[str, list[Any]] = {}
     for item in items:
         if "=" not in item:
-            raise InputError(f"--vary {item!r}: expected PATH=V1,V2,..., e.g. flows.kp-to-cn.legal_status=unclear,regular", code="bad_vary", location="--vary")
+            raise InputError(f"--vary {shown(item)}: expected PATH=V1,V2,..., e.g. flows.kp-to-cn.legal_status=unclear,regular", code="bad_vary", location="--vary")
         path, values_text = item.split("=", 1)
         path = path.strip()
         values = [parse_assignment(f"{path}={v.strip()}").value for v in values_text.split(",") if v.strip()]
         if not values:
-            raise InputError(f"--vary {item!r}: no values after '='", code="bad_vary", location="--vary")
+            raise InputError(f"--vary {shown(item)}: no values after '='", code="bad_vary", location="--vary")
         if path in vary:
             raise InputError(f"--vary {path}: the path is given twice; list all its values in one --vary", code="bad_vary", location="--vary")
         vary[path] = values
@@ -142,7 +142,7 @@ class _Grid:
         entries = self.data.get(parts[0], [])
         name = parts[1]
         for index, entry in enumerate(entries):
-            if name.isdigit() and int(name) == index:
+            if name.isascii() and name.isdigit() and int(name) == index:
                 return _Entry(parts[0], index, entry_key(parts[0], entry))
             if entry_key(parts[0], entry) == (pair_key(*name.split("-", 1)) if parts[0] == "relations" and name.count("-") == 1 else name):
                 return _Entry(parts[0], index, entry_key(parts[0], entry))

@@ -401,7 +401,7 @@ def _list_index(items: list[Any], selector: str) -> int:
             keys.add(pair_key(str(between[0]), str(between[1])))
         if selector in keys:
             return index
-    if selector.isdigit() and int(selector) < len(items):
+    if selector.isascii() and selector.isdigit() and int(selector) < len(items):
         return int(selector)
     raise KeyError(f"no item {selector!r} in the list (select by id, code, 'A-B' pair or index)")
 

@@ -101,7 +101,7 @@ def _from_problem(problem: Problem) -> LintProblem:
 
 def _location_key(location: str) -> tuple[str, int]:
     parts = location.split(":")
-    line = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    line = int(parts[1]) if len(parts) > 1 and parts[1].isascii() and parts[1].isdigit() else 0
     return parts[0], line
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from pydantic import (
 )
 
 from nea_policy.errors import Problem, ScenarioError
+from nea_policy.model.display import shown
 from nea_policy.model.documents import (
     DEFAULT_MAX_BYTES,
     Document,
@@ -370,18 +372,44 @@ def parse_scenario_text(text: str, name: str = "<stdin>", fmt: str | None = None
 
 def _line_number(location: str) -> int:
     parts = location.split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    return int(parts[1]) if len(parts) > 1 and parts[1].isascii() and parts[1].isdigit() else 0
 
 
 def _type_name(value: Any) -> str:
     return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "nothing"}.get(type(value), type(value).__name__)
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,79}")
+
+
 def _path_text(path: tuple[str | int, ...]) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _NAME.fullmatch(str(part)):
+            # A key that is not a name (`x[0]`, one holding controls or a megabyte) is quoted, so it reads as one key.
+            out += f"[{shown(part, 40)}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out
+
+
+def _real_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """The parts of a pydantic error location that are keys and indexes of the data (not validator or union tags)."""
+    path: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
+            pass  # a missing field: the last part names what is not there
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
 
 
 def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -409,7 +437,7 @@ def _problems_from_validation(exc: ValidationError, document: Document) -> list[
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):
         # pydantic may put validator or union-branch tags in loc; keep only real path parts
-        path = tuple(part for part in error["loc"] if isinstance(part, int) or not ("[" in part or part.startswith("function-")))
+        path = _real_path(tuple(error["loc"]), document.data)
         where = document.locate(path)
         field_path = _path_text(path) or "(top level)"
         kind = error["type"]
@@ -420,12 +448,12 @@ def _problems_from_validation(exc: ValidationError, document: Document) -> list[
             choices = sorted(owner.model_fields) if owner else []
             close = difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else (f"allowed fields: {', '.join(choices)}" if choices else "")
-            problems.append(Problem("unknown_field", f"{field_path}: unknown field {name!r}", where, hint))
+            problems.append(Problem("unknown_field", f"{field_path}: unknown field {shown(name, 40)}", where, hint))
         elif kind == "missing":
             problems.append(Problem("missing_field", f"{field_path}: required field is missing", where, "add it"))
         elif kind == "enum":
             allowed = error.get("ctx", {}).get("expected", "")
-            problems.append(Problem("bad_value", f"{field_path}: {given!r} is not allowed; allowed: {allowed}", where))
+            problems.append(Problem("bad_value", f"{field_path}: {shown(given)} is not allowed; allowed: {allowed}", where))
         elif isinstance(error.get("ctx", {}).get("error"), ScenarioError):
             for p in error["ctx"]["error"].problems:
                 problems.append(_locate_problem(p, document))
@@ -447,7 +475,7 @@ def _parse_path(text: str) -> tuple[str | int, ...]:
     for chunk in text.replace("]", "").replace("[", ".").split("."):
         if chunk == "":
             continue
-        parts.append(int(chunk) if chunk.isdigit() else chunk)
+        parts.append(int(chunk) if chunk.isascii() and chunk.isdigit() else chunk)
     return tuple(parts)
 
 
@@ -458,5 +486,4 @@ def _code_for(kind: str) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shown(value)
