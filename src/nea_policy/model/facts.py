@@ -195,11 +195,15 @@ class Agreement(_Strict):
     kind: AgreementKind
 
 
+#: No estimate of people can exceed the world's population; the bound also keeps the ratios the engine derives finite.
+MAX_ESTIMATE = 10_000_000_000
+
+
 class Estimate(_Strict):
     """A size estimate as a range, with how it was made."""
 
-    low: StrictInt = Field(ge=0)
-    high: StrictInt = Field(ge=0)
+    low: StrictInt = Field(ge=0, le=MAX_ESTIMATE, description="at least this many people (at most 10,000,000,000)")
+    high: StrictInt = Field(ge=0, le=MAX_ESTIMATE, description="at most this many people (at most 10,000,000,000)")
     kind: EstimateKind
     by: Text | None = Field(None, description="who made the estimate")
 
