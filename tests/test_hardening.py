@@ -206,7 +206,6 @@ def test_100000_flows_under_a_2_gb_address_space_are_a_clear_error_not_a_signal(
     located_errors(result.stderr, where=f"{path}:1:", codes={"too_many_nodes", "too_many_flows"})
 
 
-@REPRODUCED
 def test_explain_on_20000_flows_is_refused_at_the_flow_limit(tmp_path: Path) -> None:
     path = _many_flows(tmp_path / "flows.json", 20_000)
     result = process("explain", path, "identify-refugees", timeout=120)

@@ -32,6 +32,7 @@ from nea_policy.errors import (
     RuleError,
     ScenarioError,
 )
+from nea_policy.language.rules import RuleSet
 from nea_policy.model.documents import (
     DEFAULT_MAX_BYTES,
     Document,
@@ -41,6 +42,7 @@ from nea_policy.model.documents import (
 )
 from nea_policy.model.facts import Scenario, load_scenario, scenario_from_document
 from nea_policy.model.files import read_stream
+from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits
 from nea_policy.model.report import Report
 
 ScenarioSource = Scenario | dict[str, Any] | str | Path
@@ -54,17 +56,31 @@ def _file_of(scenario: Any) -> str:
 class Engine(CoreEngine):
     """The engine (`nea_policy.engine.Engine`) with the analyses as methods: explain, why_not, counterfactuals, sweep.
 
-    Each method is the function of `nea_policy.analysis` of the same name, called with this engine.
+    Each method is the function of `nea_policy.analysis` of the same name, called with this engine. `limits` bounds
+    what it reads and evaluates (flows, entries, engine facts, values per document; see `SizeLimits`).
     """
+
+    def __init__(
+        self, rules: list[str | Path] | None = None, extra_rules: list[str | Path] | None = None, *, ruleset: RuleSet | None = None, limits: SizeLimits | None = None
+    ) -> None:
+        self.limits: SizeLimits = limits or DEFAULT_LIMITS
+        super().__init__(rules, extra_rules, ruleset=ruleset)
+
+    def _scenario(self, scenario: ScenarioSource) -> Scenario:
+        return load_scenario(scenario, limits=self.limits)
+
+    def evaluate(self, scenario: ScenarioSource) -> Report:
+        """Evaluate one scenario (a Scenario, a dict, or a path to a fact file) into a Report, within this engine's limits."""
+        return super().evaluate(self._scenario(scenario))
 
     def explain(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, **options: Any) -> Explanation:
         """Proof tree of a conclusion that holds, or why it does not; with verified change sets (see analysis.explain)."""
-        return explain(self, load_scenario(scenario), rule_id, subject, file=_file_of(scenario), **options)
+        return explain(self, self._scenario(scenario), rule_id, subject, file=_file_of(scenario), **options)
 
     def why_not(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None) -> WhyNot:
         """Per candidate binding, which conditions of the rule held, failed or are missing; closest first."""
         conclusion, kind = resolve_target(self, rule_id)
-        return why_not(Situation.of(self, load_scenario(scenario), _file_of(scenario)), conclusion, kind, subject)
+        return why_not(Situation.of(self, self._scenario(scenario), _file_of(scenario)), conclusion, kind, subject)
 
     def counterfactuals(
         self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, *, goal: Literal["fire", "stop"] | None = None, limits: Limits | None = None
@@ -72,7 +88,7 @@ class Engine(CoreEngine):
         """Smallest verified change sets that make the conclusion fire (or, when it holds, stop); goal 'fire' or 'stop'."""
         conclusion, _ = resolve_target(self, rule_id)
         subject = normalize_subject(subject)
-        situation = Situation.of(self, load_scenario(scenario), _file_of(scenario))
+        situation = Situation.of(self, self._scenario(scenario), _file_of(scenario))
         if goal is None:
             holding = situation.holding(conclusion)
             goal = "stop" if (subject in holding if subject is not None else bool(holding)) else "fire"
@@ -80,26 +96,27 @@ class Engine(CoreEngine):
 
     def sweep(self, scenario: ScenarioSource, vary: dict[str, list[Any]], **options: Any) -> SweepResult:
         """Evaluate the grid of scenarios the varied paths span; which recommendations hold at each point (see analysis.sweep)."""
-        return sweep(self, load_scenario(scenario), vary, **options)
+        return sweep(self, self._scenario(scenario), vary, **options)
 
 
 STDIN = "-"
 
 
-def read_document(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None) -> Document:
+def read_document(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None, limits: SizeLimits | None = None) -> Document:
     """Parse one fact file (a regular file, at most max_bytes); `-` reads standard input (YAML, or JSON when it starts with `{` or `[`)."""
+    max_nodes = (limits or DEFAULT_LIMITS).max_nodes
     if str(source) != STDIN:
-        return load_document(source, max_bytes=max_bytes)
+        return load_document(source, max_bytes=max_bytes, max_nodes=max_nodes)
     if stdin is None:
         raise InputError("no standard input to read", code="no_stdin", location="<stdin>")
     text = decode_bytes(read_stream(stdin, max_bytes=max_bytes), "<stdin>")
     fmt = "json" if text.lstrip().startswith(("{", "[")) else None
-    return parse_document(text, "<stdin>", fmt=fmt)
+    return parse_document(text, "<stdin>", fmt=fmt, max_nodes=max_nodes)
 
 
-def read_scenario(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None) -> Scenario:
-    """A validated Scenario from a fact file or standard input."""
-    return scenario_from_document(read_document(source, max_bytes=max_bytes, stdin=stdin))
+def read_scenario(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None, limits: SizeLimits | None = None) -> Scenario:
+    """A validated Scenario from a fact file or standard input, within the size limits."""
+    return scenario_from_document(read_document(source, max_bytes=max_bytes, stdin=stdin, limits=limits), limits=limits or DEFAULT_LIMITS)
 
 
 @dataclass(frozen=True)
@@ -116,12 +133,12 @@ class CheckResult:
         return self.scenario is not None
 
 
-def check_sources(sources: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None) -> list[CheckResult]:
-    """Validate fact files without evaluating them; each file's problems all at once."""
+def check_sources(sources: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None, limits: SizeLimits | None = None) -> list[CheckResult]:
+    """Validate fact files without evaluating them; each file's problems all at once (the size limits as evaluate applies them)."""
     results: list[CheckResult] = []
     for source in sources:
         try:
-            scenario = read_scenario(source, max_bytes=max_bytes, stdin=stdin)
+            scenario = read_scenario(source, max_bytes=max_bytes, stdin=stdin, limits=limits)
         except NeaPolicyError as exc:
             results.append(CheckResult(str(source), None, tuple(exc.problems)))
         else:
@@ -136,20 +153,21 @@ def evaluate_sources(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stdin: IO[bytes] | None = None,
+    limits: SizeLimits | None = None,
 ) -> list[Report]:
     """Load the rules once and evaluate every fact file; if any file is bad, one error with every file's problems."""
-    engine = make_engine(rules, extra_rules)
-    scenarios = _read_all(sources, max_bytes=max_bytes, stdin=stdin)
+    engine = make_engine(rules, extra_rules, limits=limits)
+    scenarios = _read_all(sources, max_bytes=max_bytes, stdin=stdin, limits=limits)
     return [engine.evaluate(scenario) for scenario in scenarios]
 
 
-def _read_all(sources: list[str], *, max_bytes: int, stdin: IO[bytes] | None) -> list[Scenario]:
+def _read_all(sources: list[str], *, max_bytes: int, stdin: IO[bytes] | None, limits: SizeLimits | None) -> list[Scenario]:
     """Every source's scenario; if some are bad, one error with all their problems (the error's own type if only one)."""
     scenarios: list[Scenario] = []
     errors: list[NeaPolicyError] = []
     for source in sources:
         try:
-            scenarios.append(read_scenario(source, max_bytes=max_bytes, stdin=stdin))
+            scenarios.append(read_scenario(source, max_bytes=max_bytes, stdin=stdin, limits=limits))
         except NeaPolicyError as exc:
             errors.append(exc)
     if len(errors) == 1:
@@ -167,10 +185,11 @@ def compare_sources(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stdin: IO[bytes] | None = None,
+    limits: SizeLimits | None = None,
 ) -> Comparison:
     """Compare what two fact files lead to, with the fact differences behind each change."""
-    scenarios = _read_all([base, variant], max_bytes=max_bytes, stdin=stdin)
-    return compare_scenarios(scenarios[0], scenarios[1], make_engine(rules, extra_rules))
+    scenarios = _read_all([base, variant], max_bytes=max_bytes, stdin=stdin, limits=limits)
+    return compare_scenarios(scenarios[0], scenarios[1], make_engine(rules, extra_rules, limits=limits))
 
 
 def what_if_source(
@@ -181,10 +200,11 @@ def what_if_source(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stdin: IO[bytes] | None = None,
+    limits: SizeLimits | None = None,
 ) -> Comparison:
     """Apply `PATH=VALUE` changes to a fact file and compare the result with the original."""
-    document = read_document(source, max_bytes=max_bytes, stdin=stdin)
-    _, _, comparison = what_if(document, assignments, make_engine(rules, extra_rules))
+    document = read_document(source, max_bytes=max_bytes, stdin=stdin, limits=limits)
+    _, _, comparison = what_if(document, assignments, make_engine(rules, extra_rules, limits=limits))
     return comparison
 
 
@@ -198,12 +218,12 @@ def explain_file(
     max_bytes: int | None = None,
     stdin: IO[bytes] | None = None,
     limits: Limits | None = None,
+    size_limits: SizeLimits | None = None,
 ) -> Explanation:
-    """Read a fact file (or `-`), load the rules, and explain (what `nea-policy explain` calls)."""
-    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
-    engine = make_engine(rules, extra_rules)
+    """Read a fact file (or `-`), load the rules, and explain (what `nea-policy explain` calls); limits bound the search."""
+    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin, limits=size_limits)
+    engine = make_engine(rules, extra_rules, limits=size_limits)
     return explain(engine, scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
-
 
 
 def sweep_file(
@@ -214,27 +234,28 @@ def sweep_file(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int | None = None,
     stdin: IO[bytes] | None = None,
+    limits: SizeLimits | None = None,
     **options: Any,
 ) -> SweepResult:
     """Read a fact file (or `-`), load the rules, and sweep (what `nea-policy sweep` calls)."""
-    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
-    return sweep(make_engine(rules, extra_rules), scenario, vary, **options)
-
+    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin, limits=limits)
+    return sweep(make_engine(rules, extra_rules, limits=limits), scenario, vary, **options)
 
 
 _ENGINES: dict[tuple[Any, ...], Engine] = {}
 
 
-def make_engine(rules: list[str | Path] | None = None, extra_rules: list[str | Path] | None = None) -> Engine:
-    """An engine over the bundled rules, or over the given rule folders plus extra packs; one per set of rule files.
+def make_engine(rules: list[str | Path] | None = None, extra_rules: list[str | Path] | None = None, *, limits: SizeLimits | None = None) -> Engine:
+    """An engine over the bundled rules, or over the given rule folders plus extra packs; one per set of rule files and limits.
 
     durable_rules never frees a host or a ruleset, so a process that evaluates many times (tests, a server)
     reuses the engine while the rule files are unchanged.
     """
-    key = (_folders_key(rules), _folders_key(extra_rules))
+    limits = limits or DEFAULT_LIMITS
+    key = (_folders_key(rules), _folders_key(extra_rules), limits)
     engine = _ENGINES.get(key)
     if engine is None:
-        engine = Engine(list(rules) if rules else None, list(extra_rules) if extra_rules else None)
+        engine = Engine(list(rules) if rules else None, list(extra_rules) if extra_rules else None, limits=limits)
         _ENGINES[key] = engine
     return engine
 
@@ -297,6 +318,7 @@ __all__ = [
     "RuleError",
     "Scenario",
     "ScenarioError",
+    "SizeLimits",
     "check_sources",
     "compare_sources",
     "evaluate_sources",

@@ -97,7 +97,25 @@ def _rules_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _keep(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """An option callback that keeps the value in the context for the shared helpers (_limits), not the command."""
+
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        ctx.meta[f"nea_policy.{name}"] = value
+
+    return callback
+
+
 def _max_bytes_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--limit",
+        multiple=True,
+        metavar="NAME=N",
+        expose_value=False,
+        callback=_keep("limit"),
+        help="Raise (or lower) a size limit (repeatable): nodes (values in a file, default 200,000), flows (10,000), entries (30,000), "
+        "facts (engine facts in one evaluation, 200,000).",
+    )(command)
     return click.option(
         "--max-bytes",
         type=click.IntRange(min=1),
@@ -107,10 +125,12 @@ def _max_bytes_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-def _limits(max_bytes: int | None) -> dict[str, Any]:
+def _limits(max_bytes: int | None, *, key: str = "limits") -> dict[str, Any]:
     from nea_policy.model.documents import DEFAULT_MAX_BYTES
+    from nea_policy.model.limits import parse_limits
 
-    return {"max_bytes": max_bytes or DEFAULT_MAX_BYTES, "stdin": sys.stdin.buffer}
+    limits = parse_limits(click.get_current_context().meta.get("nea_policy.limit", ()))
+    return {"max_bytes": max_bytes or DEFAULT_MAX_BYTES, "stdin": sys.stdin.buffer, key: limits}
 
 
 def _actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -377,7 +397,7 @@ def explain(
         render_explanation_text,
     )
 
-    result = explain_file(file, rule_id, subject, rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
+    result = explain_file(file, rule_id, subject, rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes, key="size_limits"))
     if fmt == "json":
         _emit(result.to_json(), output)
     elif fmt == "markdown":

@@ -27,11 +27,13 @@ from nea_policy.analysis.matcher import (
     candidates,
     evaluate_condition,
 )
+from nea_policy.engine.admission import engine_limits
 from nea_policy.errors import NeaPolicyError
 from nea_policy.language.conditions import Comparison, Condition
 from nea_policy.language.rules import Absence, Rule
 from nea_policy.model.fact_types import FACT_TYPES, FINDING, encode_scenario
 from nea_policy.model.facts import LEVEL_ORDER, Scenario, pair_key
+from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits
 from nea_policy.model.report import Report
 
 if TYPE_CHECKING:
@@ -495,18 +497,18 @@ class _Search:
 # --- verifying --------------------------------------------------------------------------------------------
 
 
-def apply_changes(scenario: Scenario, changes: list[FactChange] | tuple[FactChange, ...]) -> Scenario:
+def apply_changes(scenario: Scenario, changes: list[FactChange] | tuple[FactChange, ...], limits: SizeLimits = DEFAULT_LIMITS) -> Scenario:
     """The scenario with the changes applied through the what-if path syntax (validated like a fact file)."""
     from nea_policy.model.facts import load_scenario
     from nea_policy.model.paths import apply_assignments, parse_assignment
 
     data = scenario.model_dump(mode="json", exclude_none=True)
-    return load_scenario(apply_assignments(data, [parse_assignment(c.assignment) for c in changes]))
+    return load_scenario(apply_assignments(data, [parse_assignment(c.assignment) for c in changes]), limits=limits)
 
 
 def _holds_after(situation: Situation, bundle: Bundle, conclusion: str, subject: str | None) -> bool | None:
     try:
-        report = situation.engine.evaluate(apply_changes(situation.scenario, bundle))
+        report = situation.engine.evaluate(apply_changes(situation.scenario, bundle, engine_limits(situation.engine)))
     except NeaPolicyError:
         return None  # the change makes an invalid scenario (e.g. a region outside the destination): not a proposal
     subjects = {r.subject.key for r in report.recommendations if r.rule == conclusion} | {f.subject.key for f in report.findings if f.finding == conclusion}

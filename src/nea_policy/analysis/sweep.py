@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nea_policy.engine.admission import engine_limits
 from nea_policy.engine.engine import Engine
 from nea_policy.engine.session import Session
 from nea_policy.errors import InputError, Problem, ScenarioError
 from nea_policy.model.display import display_value, shown
 from nea_policy.model.fact_types import encode_scenario
 from nea_policy.model.facts import Scenario, load_scenario, pair_key
+from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits
 from nea_policy.model.paths import (
     MODELS,
     apply_assignments,
@@ -110,8 +112,9 @@ class _Entry:
 class _Grid:
     """Turns grid points into engine facts: each changed entry validated and encoded once per combination of its values."""
 
-    def __init__(self, scenario: Scenario, vary: dict[str, list[Any]], asserted_types: tuple[str, ...]) -> None:
+    def __init__(self, scenario: Scenario, vary: dict[str, list[Any]], asserted_types: tuple[str, ...], limits: SizeLimits = DEFAULT_LIMITS) -> None:
         self.scenario = scenario
+        self.limits = limits
         self.paths = list(vary)
         self.asserted_types = asserted_types
         self.data = scenario.model_dump(mode="json", exclude_none=True)
@@ -185,7 +188,7 @@ class _Grid:
     def _whole(self, point: tuple[Any, ...]) -> list[dict[str, Any]]:
         if point not in self._cache:
             data = self._apply(self.data, [self._parse(f"{p}={_text(v)}") for p, v in zip(self.paths, point)])
-            self._cache[point] = {"facts": [f for f in encode_scenario(load_scenario(data)) if f["t"] in self.asserted_types]}
+            self._cache[point] = {"facts": [f for f in encode_scenario(load_scenario(data, limits=self.limits)) if f["t"] in self.asserted_types]}
         return copy.deepcopy(self._cache[point]["facts"])  # type: ignore[index]
 
 
@@ -209,11 +212,12 @@ def _run_points(engine: Engine, planner: _Grid, points: list[tuple[Any, ...]], p
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(ruleset: RuleSet, scenario_data: dict[str, Any], vary: dict[str, list[Any]]) -> None:
+def _init_worker(ruleset: RuleSet, scenario_data: dict[str, Any], vary: dict[str, list[Any]], limits: SizeLimits) -> None:
     # One engine per worker process (compiling rules and registering them with durable_rules is done once).
     engine = Engine(ruleset=ruleset)
+    engine.limits = limits  # type: ignore[attr-defined] - what admission reads (the parent's engine limits)
     _WORKER["engine"] = engine
-    _WORKER["planner"] = _Grid(load_scenario(scenario_data), vary, engine.asserted_types)
+    _WORKER["planner"] = _Grid(load_scenario(scenario_data, limits=limits), vary, engine.asserted_types, limits)
 
 
 def _worker(points: list[tuple[Any, ...]]) -> list[set[tuple[str, str]]]:
@@ -251,7 +255,7 @@ def sweep(
         raise InputError(
             f"the grid has {size} points, over the limit of {max_points}", code="grid_too_large", location="--vary", hint="raise the limit with --max, or vary fewer values"
         )
-    planner = _Grid(scenario, vary, engine.asserted_types)
+    planner = _Grid(scenario, vary, engine.asserted_types, engine_limits(engine))
     points = grid(vary)
     for point in points:
         planner.facts(point)  # every point valid before anything runs (cached, so the walk pays nothing for it)
@@ -286,7 +290,7 @@ def _run_parallel(
     data = scenario.model_dump(mode="json", exclude_none=True)
     parts: list[list[set[tuple[str, str]]] | None] = [None] * len(chunks)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(engine.ruleset, data, vary)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(engine.ruleset, data, vary, engine_limits(engine))) as pool:
         futures = {pool.submit(_worker, chunk): index for index, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             index = futures[future]

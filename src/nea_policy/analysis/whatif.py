@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nea_policy.analysis.compare import Comparison, compare_scenarios
+from nea_policy.engine.admission import engine_limits
 from nea_policy.errors import InputError, Problem, ScenarioError
 from nea_policy.model.documents import Document
 from nea_policy.model.facts import Scenario, scenario_from_document
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 def what_if(document: Document, assignments: list[str], engine: Engine) -> tuple[Scenario, Scenario, Comparison]:
     """The scenario of a parsed fact file, the same with the assignments applied, and their comparison."""
-    base = scenario_from_document(document)
+    limits = engine_limits(engine)
+    base = scenario_from_document(document, limits=limits)
     parsed: list[Assignment] = []
     problems: list[Problem] = []
     for text in assignments:
@@ -37,7 +39,7 @@ def what_if(document: Document, assignments: list[str], engine: Engine) -> tuple
     if problems:
         raise InputError(problems)
     try:
-        variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data))
+        variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data), limits=limits)
     except ScenarioError as exc:
         # Point at the --set that made the value, not at a line of the file that never held it.
         landing = {field_path(a, document.data): a.text for a in parsed}

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nea_policy.engine.admission import admit
 from nea_policy.engine.host import Host
 from nea_policy.engine.host import core as durable_rules_engine
 from nea_policy.engine.report_builder import ReportBuilder, rule_plans
@@ -146,6 +147,7 @@ class Engine:
 
     def _fire(self, facts: list[dict[str, Any]]) -> list[Firing]:
         run = Run(sid=self._sid)
+        admit(self, run, facts)
         self._run = run
         handle = self._durable._handle
         failed = True

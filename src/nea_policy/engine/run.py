@@ -38,13 +38,17 @@ class Run:
     markers: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     ids: Any = field(default_factory=itertools.count)
+    #: The configured limit of engine facts (`SizeLimits.max_facts`, set by `admission.admit`); FACT_IDS bounds it.
+    limit: int | None = None
 
     def new_id(self) -> str:
         """A fact id whose durable_rules hash no other fact of this evaluation shares (see FACT_IDS)."""
         number = next(self.ids)
-        if number >= FACT_IDS:
+        bound = FACT_IDS if self.limit is None else min(self.limit, FACT_IDS)
+        if number >= bound:
             raise EvaluationError(
-                f"the scenario needs more than {FACT_IDS:,} engine facts (facts and findings); split it into smaller scenarios",
+                f"the scenario needs more than {bound:,} engine facts (its facts, the findings derived and stratum markers)",
                 code="too_many_facts",
+                hint="split it into smaller scenarios" + (f", or raise the limit with --limit facts=N (at most {FACT_IDS:,})" if bound < FACT_IDS else ""),
             )
         return str(number)

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nea_policy.engine.admission import admit
 from nea_policy.engine.host import core as durable_rules_engine
 from nea_policy.engine.run import Firing, Run
 from nea_policy.errors import EvaluationError, NeaPolicyError
@@ -111,6 +112,7 @@ class Session:
         return self.holding()
 
     def _start(self, facts: list[dict[str, Any]]) -> None:
+        admit(self.engine, self.run, facts)
         self.started = True
         self.versions = {f["id"]: f for f in facts}
         self.facts = {f["id"]: self._asserted(f) for f in facts}

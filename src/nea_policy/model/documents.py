@@ -16,10 +16,11 @@ from nea_policy.errors import InputError
 from nea_policy.model.display import pointer
 from nea_policy.model.files import DEFAULT_MAX_BYTES, read_bytes
 from nea_policy.model.json_reader import JsonReader
+from nea_policy.model.limits import DEFAULT_LIMITS
 from nea_policy.model.yaml_reader import YamlReader
 
 # Aliases let a tiny YAML file expand into billions of nodes ("billion laughs"); the readers cap the expanded size.
-MAX_EXPANDED_NODES = 200_000
+MAX_EXPANDED_NODES = DEFAULT_LIMITS.max_nodes
 MAX_DEPTH = 100
 #: Digits a number in a fact or rule file may have (estimates of people stay far below; Python refuses 4,300).
 MAX_DIGITS = 30

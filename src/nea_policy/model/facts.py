@@ -28,6 +28,7 @@ from nea_policy.model.documents import (
     parse_document,
 )
 from nea_policy.model.iso_countries import ISO_ALPHA2
+from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits, size_problems
 
 
 class Level(str, Enum):
@@ -338,8 +339,11 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
 # --- turning input into a Scenario, with errors that name the place --------------------------------
 
 
-def scenario_from_document(document: Document) -> Scenario:
-    """Validate a parsed file as a Scenario; every problem at once, each with file:line and field path."""
+def scenario_from_document(document: Document, *, limits: SizeLimits = DEFAULT_LIMITS) -> Scenario:
+    """Validate a parsed file as a Scenario; every problem at once, each with file:line and field path.
+
+    A scenario over the size limits is refused before it is validated (the engine refuses it too).
+    """
     data = document.data
     if not isinstance(data, dict):
         raise ScenarioError(
@@ -347,6 +351,9 @@ def scenario_from_document(document: Document) -> Scenario:
             code="not_a_mapping",
             location=document.locate(()),
         )
+    too_large = size_problems(data, limits, document.locate)
+    if too_large:
+        raise ScenarioError(too_large)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -358,14 +365,14 @@ def scenario_from_document(document: Document) -> Scenario:
         raise ScenarioError([_locate_problem(p, document) for p in exc.problems]) from None
 
 
-def load_scenario(source: Scenario | dict[str, Any] | str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Scenario:
+def load_scenario(source: Scenario | dict[str, Any] | str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: SizeLimits = DEFAULT_LIMITS) -> Scenario:
     """A Scenario from a Scenario, a dict, or a path to a YAML/JSON fact file."""
     if isinstance(source, Scenario):
         return source
     if isinstance(source, dict):
-        return scenario_from_document(Document(name="<scenario>", data=source))
+        return scenario_from_document(Document(name="<scenario>", data=source), limits=limits)
     if isinstance(source, (str, Path)):
-        return scenario_from_document(load_document(source, max_bytes=max_bytes))
+        return scenario_from_document(load_document(source, max_bytes=max_bytes, max_nodes=limits.max_nodes), limits=limits)
     raise TypeError(f"expected a Scenario, a dict or a path, got {type(source).__name__}")
 
 
