@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nea_policy.analysis.deadline import Deadline
 from nea_policy.language.conditions import AnyOf, Comparison, Condition, FieldRef
 from nea_policy.language.rules import Absence, Rule
 from nea_policy.model.fact_types import FACT_TYPES, FINDING, count_field, decode_value
@@ -139,6 +140,8 @@ def candidates(
     *,
     structural: bool = True,
     limit: int = DEFAULT_LIMIT,
+    subject: str | None = None,
+    deadline: Deadline | None = None,
 ) -> list[Candidate]:
     """Every candidate binding of the rule over the encoded facts and the findings that hold, each evaluated.
 
@@ -146,16 +149,25 @@ def candidates(
     hold (a dict may map them to their subject type). With `structural` (the default), only bindings whose
     equality joins between facts hold are candidates (each flow with its own origin and host...); otherwise every
     combination, up to `limit`, so that a binding held apart by a missing or different join field shows up too.
+    `subject` keeps only the bindings about that subject (enumerating only those when the subject is a fact);
+    once `deadline` has passed, the candidates found so far are returned (and `deadline.hit` says so).
     """
     held = {(f, s): "" for f, s in findings} if not isinstance(findings, dict) else dict(findings)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for fact in facts:
         by_type.setdefault(fact["t"], []).append(fact)
-    for (finding, subject), subject_type in held.items():
-        by_type.setdefault(FINDING, []).append(finding_fact(finding, subject, subject_type))
+    for (finding, about), subject_type in held.items():
+        by_type.setdefault(FINDING, []).append(finding_fact(finding, about, subject_type))
+    only: dict[str, list[dict[str, Any]]] = {}
+    if subject is not None and rule.subject not in rule.finding_aliases:
+        only[rule.subject] = [f for f in by_type.get(rule.aliases[rule.subject], []) if str(f.get("key")) == subject]
     found: list[Candidate] = []
-    for binding in _bindings(rule, by_type, held, structural, limit):
-        found.append(_evaluate(rule, binding, by_type))
+    for binding in _bindings(rule, by_type, held, structural, limit, only, deadline):
+        if deadline is not None and deadline.expired():
+            break
+        candidate = _evaluate(rule, binding, by_type)
+        if subject is None or candidate.subject == subject:
+            found.append(candidate)
     return found
 
 
@@ -172,11 +184,19 @@ def _top_joins(rule: Rule) -> list[Comparison]:
 
 
 def _bindings(
-    rule: Rule, by_type: dict[str, list[dict[str, Any]]], held: dict[tuple[str, str], str], structural: bool, limit: int
+    rule: Rule,
+    by_type: dict[str, list[dict[str, Any]]],
+    held: dict[tuple[str, str], str],
+    structural: bool,
+    limit: int,
+    only: dict[str, list[dict[str, Any]]] | None = None,
+    deadline: Deadline | None = None,
 ) -> Iterable[dict[str, dict[str, Any]]]:
     base = [a for a in rule.aliases if a not in rule.finding_aliases]
     joins = _top_joins(rule)
     count = 0
+    tried = [0]
+    only = only or {}
 
     def extend(index: int, bound: dict[str, dict[str, Any]]) -> Iterable[dict[str, dict[str, Any]]]:
         if index == len(base):
@@ -192,7 +212,11 @@ def _bindings(
                     tests.append((join.left.field, right.alias, right.field))
                 elif right.alias == alias and join.left.alias in bound:
                     tests.append((right.field, join.left.alias, join.left.field))
-        for fact in by_type.get(rule.aliases[alias], []):
+        for fact in only[alias] if alias in only else by_type.get(rule.aliases[alias], []):
+            tried[0] += 1
+            # Most combinations fail a join without yielding: the clock is asked here too, every 1,024 of them.
+            if deadline is not None and not tried[0] & 1023 and deadline.expired():
+                return
             ok = True
             for field, other, other_field in tests:
                 if field not in fact or other_field not in bound[other] or fact[field] != bound[other][other_field]:
