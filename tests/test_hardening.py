@@ -233,7 +233,6 @@ def test_a_set_path_with_a_superscript_digit_is_a_located_error() -> None:
     located_errors(err, where="--set", codes={"bad_set_path"})
 
 
-@REPRODUCED
 def test_sweep_max_of_10_to_the_40_does_not_build_the_grid() -> None:
     fields = ["name", "legal_status", "abuse", "fear_of_exposure", "unskilled", "count_reliability", "recruiter_exploitation", "employer_exploitation",
               "illegal_work", "indentured_servitude", "forced_prostitution", "under_reporting", "persecution_risk_on_return", "back_and_forth_trips",
