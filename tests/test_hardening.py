@@ -85,6 +85,22 @@ def check_json(path: Path, *extra: str) -> list[dict[str, Any]]:
     return results[0]["problems"]
 
 
+def test_check_json_prints_json_even_when_something_unexpected_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import nea_policy.api
+
+    def broken(sources: list[str], **_: Any) -> Any:
+        if sources == [str(NK)]:
+            raise RuntimeError("a bug")
+        return real(sources, **_)
+
+    real = nea_policy.api.check_sources
+    monkeypatch.setattr(nea_policy.api, "check_sources", broken)
+    code, out, _ = cli("check", NK, RU_JP, "--format", "json")
+    first, second = json.loads(out)
+    assert code == 1 and first["problems"][0]["code"] == "internal_error" and "RuntimeError: a bug" in first["problems"][0]["message"]
+    assert second["ok"] is True
+
+
 # --- numbers and merge keys: the 2% of mutated files that ended in "unexpected" ------------------------------
 
 
@@ -262,7 +278,7 @@ def _hostile_scenario(tmp_path: Path, name: str = HOSTILE_NAME) -> Path:
     return write(tmp_path / "hostile.yaml", yaml.safe_dump(data, allow_unicode=True))
 
 
-@pytest.mark.parametrize("command", [pytest.param("explain", marks=REPRODUCED), pytest.param("sweep", marks=REPRODUCED), "evaluate"])
+@pytest.mark.parametrize("command", ["explain", "sweep", "evaluate"])
 def test_markdown_output_escapes_html_and_links_from_names(tmp_path: Path, command: str) -> None:
     path = _hostile_scenario(tmp_path)
     args = {
@@ -275,7 +291,6 @@ def test_markdown_output_escapes_html_and_links_from_names(tmp_path: Path, comma
     assert not MARKDOWN_ACTIVE.search(out.replace(ARTICLE_LINK, "")), f"raw HTML or an active link in {command} markdown"
 
 
-@REPRODUCED
 @pytest.mark.parametrize("rule", ["legal-status-limbo", "citizen-exchanges"])
 def test_explain_markdown_escapes_html_in_proofs_and_why_nots(tmp_path: Path, rule: str) -> None:
     path = _hostile_scenario(tmp_path)
@@ -287,12 +302,13 @@ def test_explain_markdown_escapes_html_in_proofs_and_why_nots(tmp_path: Path, ru
 FORGED = re.compile(r"^[\s│├└─┃┣┗━•*-]*error: forged", re.MULTILINE)
 
 
-@REPRODUCED
 @pytest.mark.parametrize("layout", ["rich", "text"])
 def test_newlines_in_names_do_not_forge_lines(tmp_path: Path, layout: str) -> None:
     path = _hostile_scenario(tmp_path, "North Koreans\nerror: forged line")
-    code, out, _ = cli("evaluate", path, "--color", "always" if layout == "rich" else "never")
-    assert code == 0 and "forged line" in out
+    # Lines wide enough that nothing is wrapped: a line can then start with the name's second line only if kept.
+    result = CliRunner(env={"COLUMNS": "3000"}).invoke(main, ["evaluate", str(path), "--color", "always" if layout == "rich" else "never"], catch_exceptions=False)
+    code, out = result.exit_code, result.stdout
+    assert code == 0 and "North Koreans error: forged line" in out
     plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
     assert not FORGED.search(plain), plain[:2000]
 

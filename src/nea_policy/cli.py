@@ -45,15 +45,17 @@ class _Main(click.Group):
 
 def _report_error(error: Exception) -> None:
     from nea_policy.errors import NeaPolicyError
+    from nea_policy.model.display import safe_message
 
+    # safe_message: a value inside a message can neither act on the terminal nor start a line of its own.
     if isinstance(error, NeaPolicyError):
         for problem in error.problems:
-            click.echo(f"error: {problem}", err=True)
+            click.echo(f"error: {safe_message(str(problem))}", err=True)
     elif isinstance(error, OSError):
         where = f"{error.filename}: " if getattr(error, "filename", None) else ""
-        click.echo(f"error: {where}{error.strerror or error}", err=True)
+        click.echo(f"error: {safe_message(f'{where}{error.strerror or error}')}", err=True)
     else:
-        click.echo(f"error: unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback, and report it)", err=True)
+        click.echo(safe_message(f"error: unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback, and report it)"), err=True)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -143,6 +145,10 @@ def _actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from nea_policy.model.display import visible
+
+    # Every renderer escapes what it takes from the input; this is the last guard (exact for JSON: \uXXXX is the same text).
+    text = visible(text)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -274,28 +280,47 @@ def check(files: tuple[str, ...], max_bytes: int | None, fmt: str) -> None:
       nea-policy check my-scenario.yaml --format json
     """
     from nea_policy.api import check_sources
+    from nea_policy.model.display import safe_message, visible
 
-    results = check_sources(list(files), **_limits(max_bytes))
+    options = _limits(max_bytes)
+    results = check_sources(list(files), **options) if fmt != "json" else _check_each(list(files), options)
     if fmt == "json":
         import json
         from dataclasses import asdict
 
-        click.echo(json.dumps([{"source": r.source, "ok": r.ok, "problems": [asdict(p) for p in r.problems]} for r in results], indent=2, ensure_ascii=False))
+        click.echo(visible(json.dumps([{"source": r.source, "ok": r.ok, "problems": [asdict(p) for p in r.problems]} for r in results], indent=2, ensure_ascii=False)))
     else:
         for result in results:
             if result.scenario is not None:
                 s = result.scenario
                 click.echo(
-                    f"ok: {result.source} ({len(s.countries)} countries, {len(s.regions)} regions, {len(s.relations)} relations, "
+                    f"ok: {safe_message(result.source)} ({len(s.countries)} countries, {len(s.regions)} regions, {len(s.relations)} relations, "
                     f"{len(s.agreements)} agreements, {len(s.flows)} flows)"
                 )
             for problem in result.problems:
-                click.echo(f"error: {problem}", err=True)
+                click.echo(f"error: {safe_message(str(problem))}", err=True)
     bad = [r for r in results if not r.ok]
     if bad:
         if fmt != "json":
             click.echo(f"{len(bad)} of {len(results)} file(s) have errors", err=True)
         sys.exit(1)
+
+
+def _check_each(files: list[str], options: dict[str, Any]) -> list[Any]:
+    """check --format json: one result per file, whatever happens; a failure that is not bad input is reported as such."""
+    from nea_policy.api import CheckResult, check_sources
+    from nea_policy.errors import Problem
+
+    results: list[Any] = []
+    for source in files:
+        try:
+            results += check_sources([source], **options)
+        except Exception as error:  # noqa: BLE001 - a program reading JSON must get JSON
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            problem = Problem("internal_error", f"unexpected {type(error).__name__}: {error}", source, "rerun with --debug for the traceback, and report it")
+            results.append(CheckResult(source, None, (problem,)))
+    return results
 
 
 # --- compare and what-if ------------------------------------------------------------------------------------

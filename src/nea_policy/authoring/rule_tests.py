@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 from nea_policy.authoring.coverage import CoverageResult
 from nea_policy.engine.engine import Engine
 from nea_policy.errors import NeaPolicyError, Problem
+from nea_policy.model.display import flat, visible
 from nea_policy.model.documents import Document, load_document
 from nea_policy.model.facts import Scenario, pair_key, scenario_from_document
 from nea_policy.model.report import FindingNode, Report
@@ -559,10 +560,10 @@ def render_results(result: SuiteResult, *, verbose: bool = False) -> str:
     lines: list[str] = []
     for case in result.cases:
         if not case.passed:
-            lines.append("FAIL " + case.failure_text())
+            lines.append(visible("FAIL " + case.failure_text()))
             lines.append("")
         elif verbose:
-            lines.append(f"ok   {case.location}: {case.name}")
+            lines.append(f"ok   {case.location}: {flat(case.name)}")
     total = len(result.cases)
     lines.append(f"{result.passed} of {total} cases passed" + (f", {len(result.failed)} failed" if result.failed else ""))
     if result.coverage is not None:

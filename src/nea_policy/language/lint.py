@@ -21,6 +21,7 @@ from nea_policy.language.rules import (
     RuleSet,
     read_ruleset,
 )
+from nea_policy.model.display import safe_message
 from nea_policy.model.documents import load_document, read_text
 from nea_policy.model.fact_types import FACT_TYPES, FieldSpec
 from nea_policy.model.facts import LEVEL_ORDER
@@ -64,8 +65,8 @@ class LintResult(BaseModel):
         return [p for p in self.problems if p.severity == "warning"]
 
     def render(self) -> str:
-        """One line per problem, then a summary."""
-        lines = [str(p) for p in self.problems]
+        """One line per problem (a value from a rule file can neither act on the terminal nor start a line), then a summary."""
+        lines = [safe_message(str(p)) for p in self.problems]
         lines.append(f"{self.rules_checked} rules checked: {len(self.errors)} errors, {len(self.warnings)} warnings")
         return "\n".join(lines) + "\n"
 

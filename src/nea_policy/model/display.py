@@ -11,8 +11,9 @@ from typing import Any
 # terminal or reorder the output. Newlines and tabs are left to the callers' layout.
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
-#: How much of a value an error message quotes.
+#: How much of a value an error message quotes, and of a message line a terminal is shown.
 QUOTED_CHARS = 60
+LINE_CHARS = 2000
 
 
 def visible(text: str) -> str:
@@ -23,6 +24,11 @@ def visible(text: str) -> str:
 def flat(text: Any) -> str:
     """Text on one line (each run of whitespace, newlines included, as one space), controls and bidi marks written out."""
     return visible(" ".join(str(text).split()))
+
+
+def written_out(text: str) -> str:
+    """Text kept on its line: controls and bidi marks as \\uXXXX, and newlines and tabs as \\n and \\t (a command line, a path)."""
+    return visible(text.replace("\n", "\\n").replace("\t", "\\t"))
 
 
 def shown(value: Any, limit: int = QUOTED_CHARS) -> str:
@@ -41,6 +47,23 @@ def shown(value: Any, limit: int = QUOTED_CHARS) -> str:
         return f"a {type(value).__name__} holding a number too long to print"
     text = visible(text)
     return text if len(text) <= 2 * limit else text[: 2 * limit] + f"... ({len(text):,} characters)"
+
+
+def safe_message(text: str) -> str:
+    """A message (maybe of several lines) made safe to print as one record on a terminal or in a log.
+
+    Controls and bidi marks are written out, a line too long is cut with its size noted, and every continuation
+    line is indented, so that no value inside a message can start a line of its own (a forged `error: ...`).
+    """
+    lines = visible(text).split("\n")
+    out = []
+    for index, line in enumerate(lines):
+        if len(line) > LINE_CHARS:
+            line = line[:LINE_CHARS] + f"... ({len(line):,} characters)"
+        if index and not line.startswith((" ", "\t")):
+            line = "    " + line
+        out.append(line)
+    return "\n".join(out)
 
 
 _WINDOW = 80
