@@ -327,7 +327,6 @@ def test_error_messages_write_out_controls_and_cut_long_keys(tmp_path: Path) -> 
 # --- files written --------------------------------------------------------------------------------------------------
 
 
-@REPRODUCED
 def test_output_never_overwrites_an_input(tmp_path: Path) -> None:
     path = write(tmp_path / "in.yaml", NK.read_text(encoding="utf-8"))
     before = path.read_bytes()
@@ -336,7 +335,6 @@ def test_output_never_overwrites_an_input(tmp_path: Path) -> None:
     located_errors(err, where=str(path), codes={"output_is_input"})
 
 
-@REPRODUCED
 def test_output_does_not_follow_a_symlink_without_force(tmp_path: Path) -> None:
     target = write(tmp_path / "elsewhere.txt", "keep me\n")
     link = tmp_path / "report.txt"
@@ -348,7 +346,6 @@ def test_output_does_not_follow_a_symlink_without_force(tmp_path: Path) -> None:
     assert code == 0 and "Recommendations to China" in target.read_text(encoding="utf-8")
 
 
-@REPRODUCED
 def test_new_does_not_write_through_a_dangling_symlink(tmp_path: Path) -> None:
     target = tmp_path / "created-elsewhere.yaml"
     link = tmp_path / "my-scenario.yaml"

@@ -100,7 +100,7 @@ def _rules_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _keep(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-    """An option callback that keeps the value in the context for the shared helpers (_limits), not the command."""
+    """An option callback that keeps the value in the context for the shared helpers (_limits, _emit), not the command."""
 
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
         ctx.meta[f"nea_policy.{name}"] = value
@@ -144,6 +144,23 @@ def _actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     return code
 
 
+_FORCE_OPTION = click.option(
+    "--force", is_flag=True, expose_value=False, callback=_keep("force"), help="With -o: write through a symbolic link."
+)
+
+
+def _inputs(ctx: click.Context) -> list[str]:
+    """The files a command reads (fact files, rule files), which its -o must never overwrite."""
+    found: list[str] = []
+    for name in ("files", "file", "base", "variant"):
+        value = ctx.params.get(name)
+        found += [str(v) for v in value] if isinstance(value, (tuple, list)) else ([str(value)] if value else [])
+    for name in ("rules", "extra_rules"):
+        for folder in ctx.params.get(name) or ():
+            found += [str(p) for p in Path(folder).glob("*.yaml")] if Path(folder).is_dir() else []
+    return found
+
+
 def _emit(text: str, output: Path | None) -> None:
     from nea_policy.model.display import visible
 
@@ -152,13 +169,10 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from nea_policy.errors import InputError
+    from nea_policy.model.files import write_text
 
-    if output.is_dir():
-        raise InputError("is a directory; name a file to write", code="is_a_directory", location=str(output))
-    if not output.parent.exists():
-        raise InputError(f"the folder {output.parent} does not exist", code="no_such_folder", location=str(output))
-    output.write_text(text, encoding="utf-8")
+    ctx = click.get_current_context()
+    write_text(output, text, force=bool(ctx.meta.get("nea_policy.force")), inputs=_inputs(ctx))
 
 
 def _plain_width() -> int:
@@ -198,6 +212,7 @@ _COLOR_OPTION = click.option(
 @click.argument("files", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @click.option("--actor", callback=_actor, metavar="CODE", help="Only what is addressed to one government (e.g. CN).")
 @click.option("--findings/--no-findings", default=True, show_default=True, help="Show the findings and the proof tree of each recommendation.")
@@ -343,6 +358,7 @@ def _emit_comparison(comparison: Any, fmt: str, output: Path | None) -> None:
 @click.argument("variant")
 @_COMPARE_FORMAT
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @_max_bytes_option
 def compare(base: str, variant: str, fmt: str, output: Path | None, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], max_bytes: int | None) -> None:
@@ -373,6 +389,7 @@ def compare(base: str, variant: str, fmt: str, output: Path | None, rules: tuple
 )
 @_COMPARE_FORMAT
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @_max_bytes_option
 def what_if(file: str, assignments: tuple[str, ...], fmt: str, output: Path | None, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], max_bytes: int | None) -> None:
@@ -402,6 +419,7 @@ def what_if(file: str, assignments: tuple[str, ...], fmt: str, output: Path | No
 @click.option("--subject", default=None, metavar="KEY", help="What it is about: a flow or region id, a country code, or a pair (CN-RU).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @_max_bytes_option
 def explain(
@@ -438,6 +456,7 @@ def explain(
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N", help="Worker processes (default: the machine's cores; small grids use fewer).")
 @click.option("--max", "max_points", type=click.IntRange(min=1), default=None, metavar="N", help="Largest grid accepted (default 10000 points).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @_max_bytes_option
 def sweep(

@@ -1,8 +1,10 @@
-"""Files in: inputs read as bytes within a size bound, regular files and streams only.
+"""Files in and out: inputs read as bytes within a size bound (regular files and streams only), outputs written safely.
 
 Every input nea-policy reads (fact files, standard input, rule files, pack source texts, rule tests) comes through
 `read_bytes` or `read_stream`, which count the bytes as they read: a special file (/dev/zero, a FIFO, a socket) is
 refused before a byte is read, and a file that grows past the limit while it is read is refused when it does.
+Every file it writes (`-o`, `new`) goes through `write_text`, which never overwrites one of the command's inputs
+and follows a symbolic link only when told to.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -97,4 +100,55 @@ def read_stream(stream: IO[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES, label:
     return b"".join(chunks)
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "read_bytes", "read_stream"]
+def _same_file(a: Path, b: str | Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def write_text(path: str | Path, text: str, *, force: bool = False, inputs: Iterable[str | Path] = (), exclusive: bool = False) -> Path:
+    """Write text (UTF-8) to path: never over one of `inputs`, never through a symbolic link unless force.
+
+    With exclusive, an existing file is refused too unless force (`nea-policy new`).
+    """
+    target = Path(path)
+    name = str(path)
+    try:
+        info: os.stat_result | None = os.lstat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise InputError(f"cannot be written: {exc.strerror or exc}", code="cannot_write", location=name) from None
+    if info is not None and stat.S_ISLNK(info.st_mode) and not force:
+        dangling = "" if target.exists() else " to a path that does not exist"
+        raise InputError(
+            f"is a symbolic link{dangling}; nea-policy does not write through one", code="output_is_symlink", location=name, hint="name the file itself, or pass --force to follow the link"
+        )
+    if target.is_dir():
+        raise InputError("is a directory; name a file to write", code="is_a_directory", location=name)
+    for source in inputs:
+        if str(source) != "-" and _same_file(target, source):
+            raise InputError(f"is also an input of this command ({source}); writing would destroy it", code="output_is_input", location=name, hint="name another output file")
+    if exclusive and not force and info is not None:
+        raise InputError("already exists; choose another name, or pass --force to overwrite it", code="file_exists", location=name)
+    if not target.parent.exists():
+        raise InputError(f"the folder {target.parent} does not exist; create it first", code="no_such_folder", location=name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+    if not force:
+        # Checked above, and again here: a link that appears in between is not followed either.
+        flags |= getattr(os, "O_NOFOLLOW", 0) | (os.O_EXCL if exclusive else 0)
+    try:
+        fd = os.open(target, flags, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError("is a symbolic link; nea-policy does not write through one", code="output_is_symlink", location=name, hint="pass --force to follow the link") from None
+        if exc.errno == errno.EEXIST:
+            raise InputError("already exists; choose another name, or pass --force to overwrite it", code="file_exists", location=name) from None
+        raise InputError(f"cannot be written: {exc.strerror or exc}", code="cannot_write", location=name) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return target
+
+
+__all__ = ["DEFAULT_MAX_BYTES", "read_bytes", "read_stream", "write_text"]
