@@ -406,12 +406,12 @@ def test_a_pack_under_the_engine_limit_loads_and_runs(tmp_path: Path, rules: int
     assert any(r["rule"].startswith("probe-") for r in json.loads(out)["recommendations"])
 
 
-@REPRODUCED
-@pytest.mark.parametrize("source", ["/etc/passwd", "../outside.txt", "/dev/zero"])
+@pytest.mark.parametrize("source", ["/etc/passwd", "../outside.txt", "/dev/zero", "link.txt"])
 def test_a_pack_source_text_must_be_inside_the_pack(tmp_path: Path, source: str) -> None:
     pack = tmp_path / "pack"
     pack.mkdir()
     write(tmp_path / "outside.txt", "root:x:0:0:root:/root:/bin/bash secret words\n")
+    (pack / "link.txt").symlink_to(tmp_path / "outside.txt")  # inside the pack by name, outside by what it reads
     write(pack / "pack.yaml", f"name: leaky\nversion: 1.0.0\nsource_text: {source}\n")
     rule = {"id": "leak", "kind": "recommendation", "title": "Leak", "subject": "flow", "facts": {"flow": "flow"}, "when": ["flow.abuse >= high"],
             "actors": ["flow.destination"], "justification": "{flow.name}.", "source": {"section": "S", "quote": "root:x:0:0 secret"}}

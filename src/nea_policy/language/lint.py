@@ -21,7 +21,7 @@ from nea_policy.language.rules import (
     RuleSet,
     read_ruleset,
 )
-from nea_policy.model.display import safe_message
+from nea_policy.model.display import safe_message, shown
 from nea_policy.model.documents import load_document, read_text
 from nea_policy.model.fact_types import FACT_TYPES, FieldSpec
 from nea_policy.model.facts import LEVEL_ORDER
@@ -306,11 +306,21 @@ def _pack_source(pack: Pack) -> tuple[str | None, LintProblem | None]:
     name = data.get("source_text") if isinstance(data, dict) else None
     if name is None:
         return None, None
-    path = Path(pack.path) / str(name)
+    folder = Path(pack.path).resolve()
+    path = (folder / str(name)).resolve()
+    if not path.is_relative_to(folder):
+        # A pack names the text its quotes come from; reading any file (/etc/passwd, /dev/zero) would show its words.
+        return None, LintProblem(
+            severity="error",
+            code="source_outside_pack",
+            location=str(meta),
+            message=f"source_text {shown(name)}: resolves outside the pack's folder",
+            hint="keep the text in the pack and name it relative to pack.yaml",
+        )
     try:
         return normalise(read_text(path)), None
     except InputError as exc:
-        return None, LintProblem(severity="error", code="source_not_found", location=str(meta), message=f"source_text {name!r}: {exc.problems[0].message}", hint="name a text file beside pack.yaml")
+        return None, LintProblem(severity="error", code="source_not_found", location=str(meta), message=f"source_text {shown(name)}: {exc.problems[0].message}", hint="name a text file beside pack.yaml")
 
 
 def _short(text: str, limit: int = 80) -> str:
