@@ -384,7 +384,6 @@ def _big_pack(tmp_path: Path, rules: int, shape: str) -> Path:
     return folder
 
 
-@REPRODUCED
 @pytest.mark.parametrize(("rules", "shape"), [(280, "same"), (80, "join")])
 def test_a_pack_over_the_engine_limit_is_reported_by_the_linter_and_refused_before_durable_rules(tmp_path: Path, rules: int, shape: str) -> None:
     pack = _big_pack(tmp_path, rules, shape)

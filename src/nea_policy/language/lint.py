@@ -13,7 +13,8 @@ from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, Field
 
-from nea_policy.errors import InputError, Problem
+from nea_policy.errors import InputError, Problem, RuleError
+from nea_policy.language.compiler import compile_ruleset, engine_limit_problems
 from nea_policy.language.conditions import Comparison, Condition, FieldRef
 from nea_policy.language.rules import (
     Pack,
@@ -84,12 +85,22 @@ def lint_rules(
     """
     ruleset, load_problems = read_ruleset(dirs, extra)
     problems = [_from_problem(p) for p in load_problems]
+    problems.extend(compile_problems(ruleset))
     problems.extend(unused_findings(ruleset))
     for rule in ruleset.rules:
         problems.extend(contradictions(rule))
     problems.extend(quote_problems(ruleset, source))
     problems.sort(key=lambda p: (p.severity != "error", _location_key(p.location), p.code))
     return LintResult(rules_checked=len(ruleset.rules), problems=problems)
+
+
+def compile_problems(ruleset: RuleSet) -> list[LintProblem]:
+    """What compiling the rules finds: a negation cycle, and every limit of durable_rules' network they go over."""
+    try:
+        compiled = compile_ruleset(ruleset, check_limits=False)
+    except RuleError as exc:
+        return [_from_problem(p) for p in exc.problems]
+    return [_from_problem(p) for p in engine_limit_problems(compiled)]
 
 
 def _from_problem(problem: Problem) -> LintProblem:
