@@ -222,6 +222,24 @@ def test_100000_flows_under_a_2_gb_address_space_are_a_clear_error_not_a_signal(
     located_errors(result.stderr, where=f"{path}:1:", codes={"too_many_nodes", "too_many_flows"})
 
 
+def test_the_densest_flows_within_the_value_limit_under_a_2_gb_address_space_are_a_clear_error(tmp_path: Path) -> None:
+    """4,000 flows with every level at severe and every flag true pass every input limit and fire some 120,000 rules."""
+    from nea_policy.model.fact_types import FACT_TYPES
+
+    data = yaml.safe_load(NK.read_text(encoding="utf-8"))
+    for kind, items in (("flow", data["flows"]), ("country", data["countries"])):
+        for item in items:
+            item.update({n: "severe" if s.kind == "level" else True for n, s in FACT_TYPES[kind].fields.items() if not s.derived and s.kind in ("level", "bool")})
+    flow = data["flows"][0]
+    flow.pop("labels", None)
+    data["flows"] = [{**flow, "id": f"f{i}", "name": "f"} for i in range(4000)]
+    path = write(tmp_path / "dense.json", json.dumps(data, separators=(",", ":")))
+    assert cli("check", path)[0] == 0, "within every input limit"
+    result = process("evaluate", path, "--format", "json", timeout=180, address_space=2 * GIB)
+    assert result.returncode == 1, f"exit {result.returncode} (a negative code is a signal)"
+    located_errors(result.stderr, where=str(path), codes={"too_many_firings"})
+
+
 def test_explain_on_20000_flows_is_refused_at_the_flow_limit(tmp_path: Path) -> None:
     path = _many_flows(tmp_path / "flows.json", 20_000)
     result = process("explain", path, "identify-refugees", timeout=120)

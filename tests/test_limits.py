@@ -45,7 +45,8 @@ def write_flows(tmp_path: Path, count: int) -> Path:
 
 
 def test_the_defaults() -> None:
-    assert (DEFAULT_LIMITS.max_nodes, DEFAULT_LIMITS.max_flows, DEFAULT_LIMITS.max_entries, DEFAULT_LIMITS.max_facts) == (200_000, 10_000, 30_000, 200_000)
+    limits = DEFAULT_LIMITS
+    assert (limits.max_nodes, limits.max_flows, limits.max_entries, limits.max_facts, limits.max_firings) == (200_000, 10_000, 30_000, 200_000, 100_000)
 
 
 def test_a_scenario_over_the_flow_limit_is_refused_by_check_and_evaluate_alike(tmp_path: Path) -> None:
@@ -143,3 +144,24 @@ def test_sweep_workers_run_under_the_parent_engine_limits() -> None:
     with pytest.raises(EvaluationError) as caught:
         engine.sweep(NK, {"flows.kp-to-cn.abuse": ["low", "high"]}, jobs=2, min_points_per_job=1)
     assert caught.value.code == "too_many_facts"
+
+
+def test_the_firing_limit_stops_an_evaluation_and_leaves_the_engine_clean() -> None:
+    engine = Engine(limits=SizeLimits(max_firings=10))
+    with pytest.raises(EvaluationError) as caught:
+        engine.evaluate(REGION)
+    assert caught.value.code == "too_many_firings" and "more than 10 rule firings" in str(caught.value)
+    assert live_facts(engine) == []
+    assert Engine(limits=SizeLimits(max_firings=1000)).evaluate(REGION).recommendations
+
+
+def test_the_firing_limit_holds_in_a_sweep_session() -> None:
+    with pytest.raises(EvaluationError) as caught:
+        make_engine(limits=SizeLimits(max_firings=5)).sweep(NK, {"flows.kp-to-cn.abuse": ["low", "high"]})
+    assert caught.value.code == "too_many_firings"
+
+
+def test_an_engine_limit_is_located_at_the_file_on_the_command_line() -> None:
+    for command in (["evaluate", REGION], ["explain", REGION, "identify-refugees"], ["sweep", REGION, "--vary", "flows.kp-to-cn.abuse=low,high"]):
+        code, _, err = cli(*command, "--limit", "firings=10")
+        assert code == 1 and err.splitlines()[-1].startswith(f"error: {REGION}: too_many_firings: "), err

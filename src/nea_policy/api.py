@@ -7,6 +7,8 @@ The command line, the service and the page call these; `nea_policy` exports the 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -158,7 +160,23 @@ def evaluate_sources(
     """Load the rules once and evaluate every fact file; if any file is bad, one error with every file's problems."""
     engine = make_engine(rules, extra_rules, limits=limits)
     scenarios = _read_all(sources, max_bytes=max_bytes, stdin=stdin, limits=limits)
-    return [engine.evaluate(scenario) for scenario in scenarios]
+    reports: list[Report] = []
+    for source, scenario in zip(sources, scenarios):
+        with _located_at(source):
+            reports.append(engine.evaluate(scenario))
+    return reports
+
+
+@contextmanager
+def _located_at(source: str) -> Iterator[None]:
+    """Locate at the fact file the problems the engine raised without a place (its limits, its failures)."""
+    try:
+        yield
+    except NeaPolicyError as error:
+        if all(p.location not in ("", "scenario") for p in error.problems):
+            raise
+        where = "<stdin>" if source == STDIN else source
+        raise type(error)([p if p.location not in ("", "scenario") else Problem(p.code, p.message, where, p.hint) for p in error.problems]) from error
 
 
 def _read_all(sources: list[str], *, max_bytes: int, stdin: IO[bytes] | None, limits: SizeLimits | None) -> list[Scenario]:
@@ -189,7 +207,8 @@ def compare_sources(
 ) -> Comparison:
     """Compare what two fact files lead to, with the fact differences behind each change."""
     scenarios = _read_all([base, variant], max_bytes=max_bytes, stdin=stdin, limits=limits)
-    return compare_scenarios(scenarios[0], scenarios[1], make_engine(rules, extra_rules, limits=limits))
+    with _located_at(f"{base}, {variant}"):
+        return compare_scenarios(scenarios[0], scenarios[1], make_engine(rules, extra_rules, limits=limits))
 
 
 def what_if_source(
@@ -204,7 +223,8 @@ def what_if_source(
 ) -> Comparison:
     """Apply `PATH=VALUE` changes to a fact file and compare the result with the original."""
     document = read_document(source, max_bytes=max_bytes, stdin=stdin, limits=limits)
-    _, _, comparison = what_if(document, assignments, make_engine(rules, extra_rules, limits=limits))
+    with _located_at(source):
+        _, _, comparison = what_if(document, assignments, make_engine(rules, extra_rules, limits=limits))
     return comparison
 
 
@@ -223,7 +243,8 @@ def explain_file(
     """Read a fact file (or `-`), load the rules, and explain (what `nea-policy explain` calls); limits bound the search."""
     scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin, limits=size_limits)
     engine = make_engine(rules, extra_rules, limits=size_limits)
-    return explain(engine, scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
+    with _located_at(source):
+        return explain(engine, scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
 
 
 def sweep_file(
@@ -239,7 +260,8 @@ def sweep_file(
 ) -> SweepResult:
     """Read a fact file (or `-`), load the rules, and sweep (what `nea-policy sweep` calls)."""
     scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin, limits=limits)
-    return sweep(make_engine(rules, extra_rules, limits=limits), scenario, vary, **options)
+    with _located_at(source):
+        return sweep(make_engine(rules, extra_rules, limits=limits), scenario, vary, **options)
 
 
 _ENGINES: dict[tuple[Any, ...], Engine] = {}

@@ -116,7 +116,7 @@ def _max_bytes_option(command: Callable[..., Any]) -> Callable[..., Any]:
         expose_value=False,
         callback=_keep("limit"),
         help="Raise (or lower) a size limit (repeatable): nodes (values in a file, default 200,000), flows (10,000), entries (30,000), "
-        "facts (engine facts in one evaluation, 200,000).",
+        "facts (engine facts in one evaluation, 200,000), firings (rule firings in one evaluation, 100,000).",
     )(command)
     return click.option(
         "--max-bytes",

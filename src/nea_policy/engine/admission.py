@@ -4,7 +4,7 @@ The C core does not check all of its allocations: a scenario too large for the m
 inside it (100,000 flows under a 2 GB address-space limit). Every evaluation and incremental session therefore
 passes `admit` first: the flows and entries are counted against the engine's `SizeLimits`, and the run is given
 the limit of engine facts that its fact ids are counted against (base facts before the core sees any, findings as
-they are derived).
+they are derived) and the limit of firings its report may hold.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def admit(engine: Any, run: Run, facts: list[dict[str, Any]]) -> None:
     """Refuse facts over the engine's limits before they reach durable_rules; give the run its limit of engine facts."""
     limits = engine_limits(engine)
     run.limit = limits.max_facts
+    run.firings.limit = limits.max_firings
     problems: list[Problem] = []
     flows = sum(1 for fact in facts if fact.get("t") == "flow")
     if flows > limits.max_flows:

@@ -18,6 +18,32 @@ FACT_IDS = 797_186
 
 
 
+class Firings(list):  # type: ignore[type-arg]
+    """A run's firings, at most `limit` of them (SizeLimits.max_firings; set by admission.admit).
+
+    The report holds every firing with the facts it matched, so memory grows with them: about 10 KB each, measured
+    (115,000 firings of 10,000 flows took 1.2 GB). Past the limit, each further firing's action fails with the same
+    EvaluationError (one object, so failing firings keep nothing alive) and asserts no finding, so the cascade stops.
+    """
+
+    def __init__(self, items: list[Firing] | None = None, limit: int | None = None) -> None:
+        super().__init__(items or [])
+        self.limit = limit
+        self._refusal: EvaluationError | None = None
+
+    def append(self, firing: Firing) -> None:  # type: ignore[override]
+        """Keep the firing, or refuse it past the limit."""
+        if self.limit is not None and len(self) >= self.limit:
+            if self._refusal is None:
+                self._refusal = EvaluationError(
+                    f"the evaluation needs more than {self.limit:,} rule firings (each is kept for the report)",
+                    code="too_many_firings",
+                    hint="split the scenario into smaller ones, or raise the limit with --limit firings=N",
+                )
+            raise self._refusal
+        super().append(firing)
+
+
 @dataclass
 class Firing:
     """One firing of a compiled rule: the rule, and the facts it matched by alias (stratum markers left out)."""
@@ -31,7 +57,7 @@ class Run:
     """What one evaluation has seen so far (the engine holds its lock while this is live)."""
 
     sid: str
-    firings: list[Firing] = field(default_factory=list)
+    firings: Firings = field(default_factory=Firings)
     asserted_findings: set[tuple[str, str]] = field(default_factory=set)
     errors: list[BaseException] = field(default_factory=list)
     asserted: list[dict[str, Any]] = field(default_factory=list)

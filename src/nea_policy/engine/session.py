@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from nea_policy.engine.admission import admit
 from nea_policy.engine.host import core as durable_rules_engine
-from nea_policy.engine.run import Firing, Run
+from nea_policy.engine.run import Firing, Firings, Run
 from nea_policy.errors import EvaluationError, NeaPolicyError
 from nea_policy.language.compiler import STRATUM_TYPE
 from nea_policy.model.fact_types import FINDING
@@ -172,7 +172,7 @@ class Session:
             retracted += lost
             dropped_ids |= {str(self.findings[k]["id"]) for k in lost}
         self.meta = live
-        self.run.firings = [m.firing for m in live]
+        self.run.firings = Firings([m.firing for m in live], limit=self.run.firings.limit)
         return retracted
 
     def _finding_key(self, firing: Firing) -> tuple[str, str]:
