@@ -38,7 +38,9 @@ ERROR_LINE = re.compile(r"^error: (?P<location>\S.*?): (?P<code>[a-z][a-z0-9_]*)
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["{flow.name}", "${HOME}", "<script>x</script>", "[a](javascript:b)", "\u202eevil", "\x1b[2J", "a\x00b", "'\"\\", "x\nerror: forged", "é" * 50]),
+    st.sampled_from(
+        ["{flow.name}", "${HOME}", "{0}", "%s", "<script>x</script>", "[a](javascript:b)", "\u202eevil", "\u2066x\u2069", "\x1b[2J", "a\x00b", "'\"\\", "x\nerror: forged", "é" * 50]
+    ),
 )
 SCALARS = st.one_of(
     st.none(),
@@ -46,12 +48,13 @@ SCALARS = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
     HOSTILE_TEXT,
-    st.sampled_from(["none", "low", "moderate", "high", "severe", "CN", "JP", "KP", "RU", "regular", "unclear", "traders", "alarmist", "careful", ""]),
+    st.sampled_from(["none", "low", "moderate", "high", "severe", "CN", "JP", "KP", "RU", "KR", "regular", "irregular", "unclear", "mixed", "traders", "alarmist", "careful", ""]),
 )
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=16)
 FIELD_NAMES = st.sampled_from(
     ["code", "name", "id", "origin", "destination", "destination_region", "between", "kinds", "legal_status", "abuse", "estimates", "labels", "low", "high",
-     "kind", "proximity", "country", "countries", "flows", "relations", "regions", "agreements", "title", "sectors", "rising_power", "cultural_gap", "by", "label"]
+     "kind", "proximity", "country", "countries", "flows", "relations", "regions", "agreements", "title", "sectors", "rising_power", "cultural_gap",
+     "persecution_risk_on_return", "has_work_and_shelter", "accepted_conventions", "labor_shortage", "surplus_labor", "media_tone", "by", "label"]
 )
 
 
@@ -80,10 +83,10 @@ def _value_for(key: Any) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def mutated_data(draw: st.DrawFn) -> dict[str, Any]:
+def mutated_data(draw: st.DrawFn, min_changes: int = 0) -> dict[str, Any]:
     """An example's data with a few values replaced, deleted or added at random places (most stay valid)."""
     data = copy.deepcopy(draw(st.sampled_from(EXAMPLE_DATA)))
-    for _ in range(draw(st.integers(0, 3))):
+    for _ in range(draw(st.integers(min_changes, 3))):
         node: Any = data
         while True:
             keys = list(node.keys()) if isinstance(node, dict) else list(range(len(node)))

@@ -35,7 +35,7 @@ else:
 def core(definition: dict[str, Any], facts: list[dict[str, Any]]) -> str:
     """What the core says: 'ok', its error, or 'hang' (killed after 5 seconds; the others take well under one)."""
     try:
-        result = subprocess.run([sys.executable, "-c", RUN], input=json.dumps([definition, facts]), capture_output=True, text=True, timeout=5)
+        result = subprocess.run([sys.executable, "-c", RUN], input=json.dumps([definition, facts]), capture_output=True, text=True, timeout=5, check=False)
     except subprocess.TimeoutExpired:
         return "hang"
     return result.stdout.strip() or f"crash {result.returncode}"

@@ -6,7 +6,6 @@ from enum import Enum
 from pathlib import Path
 
 from nea_policy.errors import InputError
-from nea_policy.model.files import write_text
 from nea_policy.model.facts import (
     LEVEL_ORDER,
     AgreementKind,
@@ -16,6 +15,7 @@ from nea_policy.model.facts import (
     LegalStatus,
     MediaTone,
 )
+from nea_policy.model.files import write_text
 
 _TEMPLATE = """\
 # A nea-policy scenario. Fill it in, then:

@@ -167,7 +167,7 @@ def _probes(tests: list[Alpha]) -> list[Any]:
     numbers = sorted({v for v in literals if isinstance(v, (int, float)) and not isinstance(v, bool)})
     probes: list[Any] = list(dict.fromkeys(literals, None)) + ["\u0000fresh"]
     if numbers:
-        probes += [numbers[0] - 1, numbers[-1] + 1] + [(a + b) / 2 for a, b in zip(numbers, numbers[1:])]
+        probes += [numbers[0] - 1, numbers[-1] + 1] + [(a + b) / 2 for a, b in itertools.pairwise(numbers)]
     return probes
 
 
@@ -264,4 +264,17 @@ def network_problems(definition: dict[str, Any]) -> list[NetworkProblem]:
     return problems
 
 
-__all__ = ["Alpha", "MAX_BETAS", "MAX_CHILDREN", "MAX_EXPRESSIONS", "MAX_NEXT_LIST", "MAX_STACK", "Network", "NetworkProblem", "build_network", "deepest_stack", "network_problems", "worst_pushes"]
+__all__ = [
+    "MAX_BETAS",
+    "MAX_CHILDREN",
+    "MAX_EXPRESSIONS",
+    "MAX_NEXT_LIST",
+    "MAX_STACK",
+    "Alpha",
+    "Network",
+    "NetworkProblem",
+    "build_network",
+    "deepest_stack",
+    "network_problems",
+    "worst_pushes",
+]

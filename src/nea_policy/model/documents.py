@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from nea_policy.errors import InputError
+from nea_policy.model.bounded import Bounds
 from nea_policy.model.display import pointer
 from nea_policy.model.files import DEFAULT_MAX_BYTES, read_bytes
 from nea_policy.model.json_reader import JsonReader
@@ -98,13 +99,13 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_n
 
 
 def _parse_json(text: str, name: str, max_nodes: int) -> Document:
-    reader = JsonReader(text, name, max_nodes=max_nodes, max_depth=MAX_DEPTH, max_digits=MAX_DIGITS)
+    reader = JsonReader(text, name, Bounds(max_nodes, MAX_DEPTH, MAX_DIGITS))
     data = reader.parse()
     return Document(name=name, data=data, positions=reader.positions, lines=text.splitlines())
 
 
 def _parse_yaml(text: str, name: str, max_nodes: int) -> Document:
-    reader = YamlReader(text, name, max_nodes=max_nodes, max_depth=MAX_DEPTH, max_digits=MAX_DIGITS)
+    reader = YamlReader(text, name, Bounds(max_nodes, MAX_DEPTH, MAX_DIGITS))
     try:
         found, data = reader.read()
     except yaml.MarkedYAMLError as exc:

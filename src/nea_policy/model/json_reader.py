@@ -15,9 +15,8 @@ from json.decoder import JSONDecodeError, scanstring
 from typing import Any
 
 from nea_policy.errors import InputError, Problem
+from nea_policy.model.bounded import BoundedReader, Bounds, PathKey
 from nea_policy.model.display import pointer, shown
-
-PathKey = tuple[str | int, ...]
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -26,18 +25,12 @@ _CONSTANTS = {"null": None, "true": True, "false": False}
 _NOT_FINITE = ("NaN", "-Infinity", "Infinity")
 
 
-class JsonReader:
+class JsonReader(BoundedReader):
     """Parses one JSON text into data and positions (path -> 1-based line and column), or raises an InputError."""
 
-    def __init__(self, text: str, name: str, *, max_nodes: int, max_depth: int, max_digits: int) -> None:
+    def __init__(self, text: str, name: str, bounds: Bounds) -> None:
+        super().__init__(name, bounds)
         self.text = text
-        self.name = name
-        self.max_nodes = max_nodes
-        self.budget = max_nodes
-        self.max_depth = max_depth
-        self.max_digits = max_digits
-        self.positions: dict[PathKey, tuple[int, int]] = {}
-        self.problems: list[Problem] = []
         # Values are met in text order: the line is kept up to date by counting newlines since the last position.
         self._line = 1
         self._line_start = 0
@@ -94,7 +87,7 @@ class JsonReader:
         if self.budget < 0:
             raise self._refuse(
                 "too_many_nodes",
-                f"the document holds more than {self.max_nodes:,} values",
+                f"the document holds more than {self.bounds.max_nodes:,} values",
                 pos,
                 "split it into smaller files, or raise the limit with --limit nodes=N if the file is genuine",
             )
@@ -104,8 +97,8 @@ class JsonReader:
         if char == '"':
             return self.string(pos)
         if char in ("{", "["):
-            if depth >= self.max_depth:
-                raise self._refuse("too_deep", f"nesting deeper than {self.max_depth} levels", pos)
+            if depth >= self.bounds.max_depth:
+                raise self._refuse("too_deep", f"nesting deeper than {self.bounds.max_depth} levels", pos)
             return self.object(pos, path, depth + 1) if char == "{" else self.array(pos, path, depth + 1)
         for word, constant in _CONSTANTS.items():
             if text.startswith(word, pos):
@@ -118,9 +111,9 @@ class JsonReader:
             raise self.syntax("Expecting value", pos)
         integer, fraction, exponent = match.groups()
         digits = len(integer.lstrip("-")) + (len(fraction) - 1 if fraction else 0)
-        if digits > self.max_digits:
+        if digits > self.bounds.max_digits:
             raise self._refuse(
-                "number_too_long", f"a number of {digits:,} digits is not one a fact can hold; write at most {self.max_digits} digits", pos
+                "number_too_long", f"a number of {digits:,} digits is not one a fact can hold; write at most {self.bounds.max_digits} digits", pos
             )
         if fraction is None and exponent is None:
             return int(integer), match.end()
@@ -169,14 +162,9 @@ class JsonReader:
             value, pos = self.value(pos, child, depth)
             if key not in result:
                 result[key] = value
-            pos = _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]
-            char = text[pos : pos + 1]
-            if char == ",":
-                pos = _WHITESPACE.match(text, pos + 1).end()  # type: ignore[union-attr]
-            elif char == "}":
-                return result, pos + 1
-            else:
-                raise self.syntax("Expecting ',' delimiter", pos)
+            done, pos = self._after_item(pos, "}")
+            if done:
+                return result, pos
 
     def array(self, pos: int, path: PathKey | None, depth: int) -> tuple[list[Any], int]:
         text = self.text
@@ -187,14 +175,20 @@ class JsonReader:
         while True:
             value, pos = self.value(pos, None if path is None else (*path, len(result)), depth)
             result.append(value)
-            pos = _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]
-            char = text[pos : pos + 1]
-            if char == ",":
-                pos = _WHITESPACE.match(text, pos + 1).end()  # type: ignore[union-attr]
-            elif char == "]":
-                return result, pos + 1
-            else:
-                raise self.syntax("Expecting ',' delimiter", pos)
+            done, pos = self._after_item(pos, "]")
+            if done:
+                return result, pos
+
+    def _after_item(self, pos: int, closer: str) -> tuple[bool, int]:
+        """Past one item of an object or array: whether the container ends here, and where what follows starts."""
+        text = self.text
+        pos = _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]
+        char = text[pos : pos + 1]
+        if char == ",":
+            return False, _WHITESPACE.match(text, pos + 1).end()  # type: ignore[union-attr]
+        if char == closer:
+            return True, pos + 1
+        raise self.syntax("Expecting ',' delimiter", pos)
 
 
 __all__ = ["JsonReader"]

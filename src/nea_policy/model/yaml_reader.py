@@ -19,9 +19,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from nea_policy.errors import InputError, Problem
+from nea_policy.model.bounded import BoundedReader, Bounds, PathKey
 from nea_policy.model.display import flat, shown
-
-PathKey = tuple[str | int, ...]
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present, for speed; safe loading only
 
@@ -37,18 +36,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _KIND = {_INT: "a whole number", _FLOAT: "a number", "tag:yaml.org,2002:timestamp": "a date", "tag:yaml.org,2002:bool": "true or false", "tag:yaml.org,2002:binary": "base64 data"}
 
 
-class YamlReader:
+class YamlReader(BoundedReader):
     """Parses one YAML text into data and positions (path -> 1-based line and column), or raises an InputError."""
 
-    def __init__(self, text: str, name: str, *, max_nodes: int, max_depth: int, max_digits: int) -> None:
-        self.name = name
+    def __init__(self, text: str, name: str, bounds: Bounds) -> None:
+        super().__init__(name, bounds)
         self.events = _Loader(text)
-        self.max_nodes = max_nodes
-        self.budget = max_nodes
-        self.max_depth = max_depth
-        self.max_digits = max_digits
-        self.positions: dict[PathKey, tuple[int, int]] = {}
-        self.problems: list[Problem] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.open_anchors: set[str] = set()
         # One constructor per document: SafeConstructor keeps state, so it is not shared across threads.
@@ -85,7 +78,7 @@ class YamlReader:
         if self.budget < 0:
             raise self._refuse(
                 "too_many_nodes",
-                f"the document expands to more than {self.max_nodes:,} values (YAML aliases?)",
+                f"the document expands to more than {self.bounds.max_nodes:,} values (YAML aliases?)",
                 mark,
                 "write the values out instead of repeating aliases, split the file, or raise the limit with --limit nodes=N if it is genuine",
             )
@@ -107,8 +100,8 @@ class YamlReader:
             return value
         before = self.budget  # what an alias of this node will cost: the node and everything below it
         self._spend(1, mark)
-        if depth > self.max_depth:
-            raise self._refuse("too_deep", f"nesting deeper than {self.max_depth} levels", mark)
+        if depth > self.bounds.max_depth:
+            raise self._refuse("too_deep", f"nesting deeper than {self.bounds.max_depth} levels", mark)
         anchor = event.anchor
         if anchor is not None:
             self.open_anchors.add(anchor)
@@ -197,9 +190,9 @@ class YamlReader:
         text = event.value
         if tag in (_INT, _FLOAT):
             # hex digits count too (0xFFFF...), and sexagesimal parts (1:30:00) multiply the value as digits do
-            digits = sum(c.isalnum() for c in text) if len(text) <= 4 * self.max_digits else len(text)
-            if digits > self.max_digits:
-                raise self._refuse("number_too_long", f"a number of {digits:,} digits is not one a fact can hold; write at most {self.max_digits} digits", mark)
+            digits = sum(c.isalnum() for c in text) if len(text) <= 4 * self.bounds.max_digits else len(text)
+            if digits > self.bounds.max_digits:
+                raise self._refuse("number_too_long", f"a number of {digits:,} digits is not one a fact can hold; write at most {self.bounds.max_digits} digits", mark)
         try:
             value = build(self.constructor, yaml.ScalarNode(tag, text, mark, event.end_mark, event.style))
         except (ValueError, TypeError, OverflowError, yaml.YAMLError) as exc:
