@@ -19,8 +19,11 @@ SCRIPT = textwrap.dedent(
     import resource, sys
     from nea_policy import Engine, NeaPolicyError
     from nea_policy.model.facts import load_scenario
+    from nea_policy.model.limits import SizeLimits
 
-    engine = Engine()
+    # Past the size limits that refuse such a scenario before the core sees it: this test is about the core itself.
+    limits = SizeLimits(max_flows=40_000, max_entries=50_000, max_nodes=10_000_000, max_facts=790_000, max_firings=10_000_000)
+    engine = Engine(limits=limits)
     small = load_scenario(sys.argv[1])
     expected = engine.evaluate(small).to_json()
     flows = [
@@ -28,7 +31,7 @@ SCRIPT = textwrap.dedent(
          "fear_of_exposure": "high", "abuse": "high", "has_work_and_shelter": True}
         for i in range(30_000)
     ]
-    big = load_scenario({"title": "big", "countries": [{"code": "KP", "name": "North Korea"}, {"code": "CN", "name": "China"}], "flows": flows})
+    big = load_scenario({"title": "big", "countries": [{"code": "KP", "name": "North Korea"}, {"code": "CN", "name": "China"}], "flows": flows}, limits=limits)
     with open("/proc/self/status") as status:
         size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
     # Room for the scenario's facts in Python, not for the core's session of 30,000 flows.

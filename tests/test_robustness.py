@@ -6,7 +6,6 @@ to do) or in a report, and must leave the engine as it was.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import live_facts
+from fuzzing import FIELD_NAMES, VALUES, mutated_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,15 +28,12 @@ from nea_policy.model.documents import (
     load_document,
     parse_document,
 )
-from nea_policy.model.fact_types import FACT_TYPES
 from nea_policy.model.facts import parse_scenario_text, scenario_from_document
 from nea_policy.model.report import Report
 from nea_policy.render.text import render_text
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 NK = ROOT / "examples" / "north-koreans-in-china.yaml"
-EXAMPLE_DATA = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in EXAMPLES]
 # Raw terminal controls and bidirectional overrides must never reach a reader's screen from a fact value.
 RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -74,96 +71,24 @@ def _outcome(engine: Engine, data: Any) -> Report | NeaPolicyError:
 
 # --- property-based fuzzing ----------------------------------------------------------------------------------
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20),
-    st.sampled_from(["none", "low", "moderate", "high", "severe", "CN", "JP", "KP", "RU", "KR", "regular", "irregular", "unclear", "mixed", "traders", "alarmist", "careful", "{flow.name}", "${HOME}", "\u202eevil", "\x1b[2J", ""]),
-)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=16)
-field_names = st.sampled_from(
-    ["code", "name", "id", "origin", "destination", "destination_region", "between", "kinds", "legal_status", "abuse", "estimates", "labels", "low", "high",
-     "kind", "proximity", "country", "countries", "flows", "relations", "regions", "agreements", "title", "sectors", "rising_power", "cultural_gap",
-     "persecution_risk_on_return", "has_work_and_shelter", "accepted_conventions", "labor_shortage", "surplus_labor", "media_tone", "by", "label"]
-)
-
-
-HOSTILE_TEXT = st.one_of(
-    st.text(max_size=30),
-    st.sampled_from(["{flow.name}", "${HOME}", "{0}", "%s", "\u202eevil", "\x1b[2J", "a\x00b", "'\"\\", "\u2066x\u2069", "é" * 50]),
-)
-
-
-def _field_strategy(spec: Any) -> st.SearchStrategy[Any]:
-    """Values of the field's own kind, so that a mutated file often stays valid and reaches the engine."""
-    kind = spec.kind.removeprefix("list[").removesuffix("]")
-    if kind in ("level", "enum"):
-        one: st.SearchStrategy[Any] = st.sampled_from(spec.values)
-    elif kind == "bool":
-        one = st.booleans()
-    elif kind == "code":
-        one = st.sampled_from(["CN", "JP", "KP", "KR", "MN", "RU"])
-    elif kind == "number":
-        one = st.integers(min_value=0, max_value=2**64)
-    else:
-        one = HOSTILE_TEXT
-    return st.lists(one, max_size=4) if spec.is_list else one
-
-
-FIELD_VALUES = {name: _field_strategy(spec) for fact in FACT_TYPES.values() for name, spec in fact.fields.items() if not spec.derived}
-FIELD_VALUES.update(title=HOSTILE_TEXT, description=HOSTILE_TEXT, by=HOSTILE_TEXT, label=HOSTILE_TEXT)
-
-
-def _value_for(key: Any) -> st.SearchStrategy[Any]:
-    typed = FIELD_VALUES.get(key) if isinstance(key, str) else None
-    return st.one_of(typed, typed, typed, values) if typed is not None else values
-
-
-@st.composite
-def mutated_examples(draw: st.DrawFn) -> dict[str, Any]:
-    """An example fact file with a few values replaced, deleted or added at random places (most still reach the engine)."""
-    data = copy.deepcopy(draw(st.sampled_from(EXAMPLE_DATA)))
-    for _ in range(draw(st.integers(1, 3))):
-        node: Any = data
-        while True:
-            keys = list(node.keys()) if isinstance(node, dict) else list(range(len(node)))
-            if not keys:
-                break
-            key = draw(st.sampled_from(keys))
-            if isinstance(node[key], (dict, list)) and node[key] and draw(st.integers(0, 7)):  # mostly down to a leaf
-                node = node[key]
-                continue
-            action = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
-            if action == "replace":
-                node[key] = draw(_value_for(key))
-            elif action == "delete":
-                del node[key]
-            elif isinstance(node, dict):
-                name = draw(field_names)
-                node[name] = draw(_value_for(name))
-            else:
-                node.append(draw(values))
-            break
-    return data
+# The strategies are the fuzzing harness's (tests/fuzzing.py): values of each field's kind, hostile ones, examples mutated.
 
 
 @FUZZ
-@given(data=st.dictionaries(st.one_of(field_names, st.text(max_size=8)), values, max_size=6))
+@given(data=st.dictionaries(st.one_of(FIELD_NAMES, st.text(max_size=8)), VALUES, max_size=6))
 def test_random_structures_give_a_report_or_our_error(engine: Engine, data: dict[str, Any]) -> None:
     _outcome(engine, data)
 
 
 @FUZZ
-@given(data=mutated_examples())
+@given(data=mutated_data(min_changes=1))
 def test_mutated_examples_give_a_report_or_our_error(engine: Engine, data: dict[str, Any]) -> None:
     _outcome(engine, data)
     assert live_facts(engine) == []
 
 
 @settings(max_examples=80, deadline=None, derandomize=True, database=None)
-@given(data=mutated_examples(), fmt=st.sampled_from(["yaml", "json"]))
+@given(data=mutated_data(min_changes=1), fmt=st.sampled_from(["yaml", "json"]))
 def test_mutated_fact_files_as_text_give_a_scenario_or_our_error(data: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         text = json.dumps(data, allow_nan=True)

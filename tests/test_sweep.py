@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from nea_policy.analysis.sweep import SweepResult, grid_size, parse_vary, sweep
+from nea_policy.analysis.sweep import MAX_POINTS_CEILING, SweepResult, grid, grid_size, parse_vary, sweep
 from nea_policy.api import Engine
 from nea_policy.errors import InputError, NeaPolicyError
 from nea_policy.model.facts import load_scenario
@@ -93,6 +93,18 @@ def test_grid_over_the_limit_is_refused_unless_raised(engine: Engine) -> None:
         sweep(engine, scenario, vary, max_points=11)
     assert caught.value.code == "grid_too_large" and "12 points" in str(caught.value)
     assert len(sweep(engine, scenario, vary, max_points=12).points) == 12
+
+
+def test_no_max_raises_a_grid_past_what_memory_holds(engine: Engine) -> None:
+    """A grid is enumerated as it is walked; one past the ceiling is refused at once, whatever --max says."""
+    values = ",".join(f"t{i}" for i in range(MAX_POINTS_CEILING // 1000 + 1))
+    vary = parse_vary([f"title={values}", "description=" + ",".join(f"d{i}" for i in range(1000))])
+    assert grid_size(vary) > MAX_POINTS_CEILING
+    with pytest.raises(InputError) as caught:
+        sweep(engine, load_scenario(NK), vary, max_points=10**40)
+    assert caught.value.code == "grid_too_large" and f"over the {MAX_POINTS_CEILING:,} a sweep can hold in memory" in str(caught.value)
+    points = grid({"a": list(range(10**6)), "b": list(range(10**6))})
+    assert not isinstance(points, list) and next(points) == (0, 0) and next(points) == (0, 1)
 
 
 @pytest.mark.parametrize(

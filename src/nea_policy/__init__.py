@@ -21,10 +21,11 @@ if TYPE_CHECKING:
         RuleError,
         Scenario,
         ScenarioError,
+        SizeLimits,
         load_scenario,
     )
 
-_PUBLIC = ("Engine", "Scenario", "load_scenario", "Report", "NeaPolicyError", "InputError", "ScenarioError", "RuleError", "EvaluationError")
+_PUBLIC = ("Engine", "Scenario", "load_scenario", "Report", "NeaPolicyError", "InputError", "ScenarioError", "RuleError", "EvaluationError", "SizeLimits")
 
 __all__ = [*_PUBLIC, "__version__"]
 

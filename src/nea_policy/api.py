@@ -7,6 +7,8 @@ The command line, the service and the page call these; `nea_policy` exports the 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -44,6 +46,7 @@ from nea_policy.errors import (
     RuleError,
     ScenarioError,
 )
+from nea_policy.language.rules import RuleSet
 from nea_policy.model.documents import (
     DEFAULT_MAX_BYTES,
     Document,
@@ -54,6 +57,8 @@ from nea_policy.model.documents import (
 from nea_policy.language.reads import unread_facts
 from nea_policy.language.rules import load_ruleset
 from nea_policy.model.facts import Scenario, load_scenario, scenario_from_document
+from nea_policy.model.files import read_stream
+from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits
 from nea_policy.model.paths import Assignment
 from nea_policy.model.report import Report
 from nea_policy.render.interview import Ask, Say, ask_structure, make_answerer, needs_structure, progress_printer, say_problems
@@ -69,20 +74,34 @@ def _file_of(scenario: Any) -> str:
 class Engine(CoreEngine):
     """The engine (`nea_policy.engine.Engine`) with the analyses as methods: explain, why_not, counterfactuals, sweep.
 
-    Each method is the function of `nea_policy.analysis` of the same name, called with this engine.
+    Each method is the function of `nea_policy.analysis` of the same name, called with this engine. `limits` bounds
+    what it reads and evaluates (flows, entries, engine facts, values per document; see `SizeLimits`).
     """
+
+    def __init__(
+        self, rules: list[str | Path] | None = None, extra_rules: list[str | Path] | None = None, *, ruleset: RuleSet | None = None, limits: SizeLimits | None = None
+    ) -> None:
+        self.limits: SizeLimits = limits or DEFAULT_LIMITS
+        super().__init__(rules, extra_rules, ruleset=ruleset)
+
+    def _scenario(self, scenario: ScenarioSource) -> Scenario:
+        return load_scenario(scenario, limits=self.limits)
+
+    def evaluate(self, scenario: ScenarioSource) -> Report:
+        """Evaluate one scenario (a Scenario, a dict, or a path to a fact file) into a Report, within this engine's limits."""
+        return super().evaluate(self._scenario(scenario))
 
     def explain(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, *, file: str | None = None, **options: Any) -> Explanation:
         """Proof tree of a conclusion that holds, or why it does not; with verified change sets (see analysis.explain).
 
         `file` is what the ready `what-if` command lines of the change sets name (default: the path given, or FILE).
         """
-        return explain(self, load_scenario(scenario), rule_id, subject, file=file or _file_of(scenario), **options)
+        return explain(self, self._scenario(scenario), rule_id, subject, file=file or _file_of(scenario), **options)
 
     def why_not(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None) -> WhyNot:
         """Per candidate binding, which conditions of the rule held, failed or are missing; closest first."""
         conclusion, kind = resolve_target(self, rule_id)
-        return why_not(Situation.of(self, load_scenario(scenario), _file_of(scenario)), conclusion, kind, subject)
+        return why_not(Situation.of(self, self._scenario(scenario), _file_of(scenario)), conclusion, kind, subject)
 
     def counterfactuals(
         self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, *, goal: Literal["fire", "stop"] | None = None, limits: Limits | None = None
@@ -90,7 +109,7 @@ class Engine(CoreEngine):
         """Smallest verified change sets that make the conclusion fire (or, when it holds, stop); goal 'fire' or 'stop'."""
         conclusion, _ = resolve_target(self, rule_id)
         subject = normalize_subject(subject)
-        situation = Situation.of(self, load_scenario(scenario), _file_of(scenario))
+        situation = Situation.of(self, self._scenario(scenario), _file_of(scenario))
         if goal is None:
             holding = situation.holding(conclusion)
             goal = "stop" if (subject in holding if subject is not None else bool(holding)) else "fire"
@@ -98,33 +117,27 @@ class Engine(CoreEngine):
 
     def sweep(self, scenario: ScenarioSource, vary: dict[str, list[Any]], **options: Any) -> SweepResult:
         """Evaluate the grid of scenarios the varied paths span; which recommendations hold at each point (see analysis.sweep)."""
-        return sweep(self, load_scenario(scenario), vary, **options)
+        return sweep(self, self._scenario(scenario), vary, **options)
 
 
 STDIN = "-"
 
 
-def read_document(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None) -> Document:
-    """Parse one fact file; `-` reads standard input (YAML, or JSON when it starts with `{` or `[`)."""
+def read_document(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None, limits: SizeLimits | None = None) -> Document:
+    """Parse one fact file (a regular file, at most max_bytes); `-` reads standard input (YAML, or JSON when it starts with `{` or `[`)."""
+    max_nodes = (limits or DEFAULT_LIMITS).max_nodes
     if str(source) != STDIN:
-        return load_document(source, max_bytes=max_bytes)
+        return load_document(source, max_bytes=max_bytes, max_nodes=max_nodes)
     if stdin is None:
         raise InputError("no standard input to read", code="no_stdin", location="<stdin>")
-    raw = stdin.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise InputError(
-            f"standard input is over the limit of {max_bytes:,} bytes; raise it with --max-bytes if the input is genuine",
-            code="file_too_large",
-            location="<stdin>",
-        )
-    text = decode_bytes(raw, "<stdin>")
+    text = decode_bytes(read_stream(stdin, max_bytes=max_bytes), "<stdin>")
     fmt = "json" if text.lstrip().startswith(("{", "[")) else None
-    return parse_document(text, "<stdin>", fmt=fmt)
+    return parse_document(text, "<stdin>", fmt=fmt, max_nodes=max_nodes)
 
 
-def read_scenario(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None) -> Scenario:
-    """A validated Scenario from a fact file or standard input."""
-    return scenario_from_document(read_document(source, max_bytes=max_bytes, stdin=stdin))
+def read_scenario(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: IO[bytes] | None = None, limits: SizeLimits | None = None) -> Scenario:
+    """A validated Scenario from a fact file or standard input, within the size limits."""
+    return scenario_from_document(read_document(source, max_bytes=max_bytes, stdin=stdin, limits=limits), limits=limits or DEFAULT_LIMITS)
 
 
 # The parts of a scenario, each with the word for one of its entries.
@@ -186,11 +199,11 @@ class CheckResult:
         return f"{self.source}: no rule reads these facts, so they change no result: {', '.join(items)}"
 
 
-def check_document(document: Document, source: str | None = None, *, ruleset: RuleSet | None = None) -> CheckResult:
+def check_document(document: Document, source: str | None = None, *, ruleset: RuleSet | None = None, limits: SizeLimits | None = None) -> CheckResult:
     """Validate a parsed fact file as a scenario without evaluating it: the scenario, or every problem at once; with a
     ruleset, also the facts the file sets that no rule of it reads (in file order, as a student reads the file)."""
     try:
-        scenario = scenario_from_document(document)
+        scenario = scenario_from_document(document, limits=limits or DEFAULT_LIMITS)
     except NeaPolicyError as exc:
         return CheckResult(source or document.name, None, tuple(exc.problems))
     unread: tuple[UnreadNote, ...] = ()
@@ -207,17 +220,19 @@ def check_sources(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stdin: IO[bytes] | None = None,
+    limits: SizeLimits | None = None,
 ) -> list[CheckResult]:
-    """Validate fact files without evaluating them; each file's problems all at once, and the facts no rule reads."""
+    """Validate fact files without evaluating them; each file's problems all at once (the size limits as evaluate
+    applies them), and the facts no rule reads."""
     ruleset = load_ruleset(rules, extra_rules)
     results: list[CheckResult] = []
     for source in sources:
         try:
-            document = read_document(source, max_bytes=max_bytes, stdin=stdin)
+            document = read_document(source, max_bytes=max_bytes, stdin=stdin, limits=limits)
         except NeaPolicyError as exc:
             results.append(CheckResult(str(source), None, tuple(exc.problems)))
         else:
-            results.append(check_document(document, str(source), ruleset=ruleset))
+            results.append(check_document(document, str(source), ruleset=ruleset, limits=limits))
     return results
 
 
@@ -230,14 +245,21 @@ def evaluate_sources(
     stdin: IO[bytes] | None = None,
     actor: str | None = None,
     findings: bool = True,
+    limits: SizeLimits | None = None,
 ) -> list[Report]:
     """Load the rules once and evaluate every fact file; if any file is bad, one error with every file's problems.
 
     `actor` and `findings` narrow the reports as `evaluate_scenarios` does.
     """
-    engine = make_engine(rules, extra_rules)
-    scenarios = _read_all(sources, max_bytes=max_bytes, stdin=stdin)
-    return evaluate_scenarios(engine, scenarios, actor=actor, findings=findings)
+    engine = make_engine(rules, extra_rules, limits=limits)
+    scenarios = _read_all(sources, max_bytes=max_bytes, stdin=stdin, limits=limits)
+    if actor is not None:
+        check_actor(scenarios, actor)
+    reports: list[Report] = []
+    for source, scenario in zip(sources, scenarios):
+        with _located_at(source):
+            reports.append(evaluate_narrowed(engine, scenario, actor=actor, findings=findings))
+    return reports
 
 
 def evaluate_scenarios(engine: CoreEngine, scenarios: list[Scenario], *, actor: str | None = None, findings: bool = True) -> list[Report]:
@@ -255,13 +277,25 @@ def evaluate_narrowed(engine: CoreEngine, scenario: Scenario, *, actor: str | No
     return report if actor is None and findings else narrow_report(report, actor=actor, findings=findings)
 
 
-def _read_all(sources: list[str], *, max_bytes: int, stdin: IO[bytes] | None) -> list[Scenario]:
+@contextmanager
+def _located_at(source: str) -> Iterator[None]:
+    """Locate at the fact file the problems the engine raised without a place (its limits, its failures)."""
+    try:
+        yield
+    except NeaPolicyError as error:
+        if all(p.location not in ("", "scenario") for p in error.problems):
+            raise
+        where = "<stdin>" if source == STDIN else source
+        raise type(error)([p if p.location not in ("", "scenario") else Problem(p.code, p.message, where, p.hint) for p in error.problems]) from error
+
+
+def _read_all(sources: list[str], *, max_bytes: int, stdin: IO[bytes] | None, limits: SizeLimits | None) -> list[Scenario]:
     """Every source's scenario; if some are bad, one error with all their problems (the error's own type if only one)."""
     scenarios: list[Scenario] = []
     errors: list[NeaPolicyError] = []
     for source in sources:
         try:
-            scenarios.append(read_scenario(source, max_bytes=max_bytes, stdin=stdin))
+            scenarios.append(read_scenario(source, max_bytes=max_bytes, stdin=stdin, limits=limits))
         except NeaPolicyError as exc:
             errors.append(exc)
     if len(errors) == 1:
@@ -279,10 +313,12 @@ def compare_sources(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stdin: IO[bytes] | None = None,
+    limits: SizeLimits | None = None,
 ) -> Comparison:
     """Compare what two fact files lead to, with the fact differences behind each change."""
-    scenarios = _read_all([base, variant], max_bytes=max_bytes, stdin=stdin)
-    return compare_scenarios(scenarios[0], scenarios[1], make_engine(rules, extra_rules))
+    scenarios = _read_all([base, variant], max_bytes=max_bytes, stdin=stdin, limits=limits)
+    with _located_at(f"{base}, {variant}"):
+        return compare_scenarios(scenarios[0], scenarios[1], make_engine(rules, extra_rules, limits=limits))
 
 
 def what_if_source(
@@ -293,10 +329,12 @@ def what_if_source(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stdin: IO[bytes] | None = None,
+    limits: SizeLimits | None = None,
 ) -> Comparison:
     """Apply `PATH=VALUE` changes to a fact file and compare the result with the original."""
-    document = read_document(source, max_bytes=max_bytes, stdin=stdin)
-    return what_if_document(make_engine(rules, extra_rules), document, assignments).comparison
+    document = read_document(source, max_bytes=max_bytes, stdin=stdin, limits=limits)
+    with _located_at(source):
+        return what_if_document(make_engine(rules, extra_rules, limits=limits), document, assignments).comparison
 
 
 def what_if_document(engine: CoreEngine, document: Document, assignments: list[str | Assignment]) -> WhatIf:
@@ -315,10 +353,13 @@ def explain_file(
     max_bytes: int | None = None,
     stdin: IO[bytes] | None = None,
     limits: Limits | None = None,
+    size_limits: SizeLimits | None = None,
 ) -> Explanation:
-    """Read a fact file (or `-`), load the rules, and explain (what `nea-policy explain` calls)."""
-    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
-    return make_engine(rules, extra_rules).explain(scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
+    """Read a fact file (or `-`), load the rules, and explain (what `nea-policy explain` calls); limits bound the search."""
+    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin, limits=size_limits)
+    engine = make_engine(rules, extra_rules, limits=size_limits)
+    with _located_at(source):
+        return engine.explain(scenario, rule_id, subject, file=source if source != "-" else "FILE", limits=limits)
 
 
 def sweep_file(
@@ -329,11 +370,13 @@ def sweep_file(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int | None = None,
     stdin: IO[bytes] | None = None,
+    limits: SizeLimits | None = None,
     **options: Any,
 ) -> SweepResult:
     """Read a fact file (or `-`), load the rules, and sweep (what `nea-policy sweep` calls)."""
-    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin)
-    return make_engine(rules, extra_rules).sweep(scenario, vary, **options)
+    scenario = read_scenario(source, max_bytes=max_bytes or DEFAULT_MAX_BYTES, stdin=stdin, limits=limits)
+    with _located_at(source):
+        return make_engine(rules, extra_rules, limits=limits).sweep(scenario, vary, **options)
 
 
 def interview_next(
@@ -364,6 +407,7 @@ def interview_source(
     extra_rules: list[str | Path] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     stdin: IO[bytes] | None = None,
+    limits: SizeLimits | None = None,
 ) -> Interview:
     """Interview from a fact file (or nothing): answers replayed from `answers`, or asked through `ask` and `say` (what `nea-policy interview` calls).
 
@@ -374,10 +418,10 @@ def interview_source(
         raise InputError("standard input is where the answers are typed; name the fact file, or give --answers", code="stdin_in_use", location="<stdin>")
     if source == STDIN and answers == STDIN:
         raise InputError("only one of FILE and --answers can be standard input", code="stdin_in_use", location="<stdin>")
-    engine = make_engine(rules, extra_rules)
-    start = scenario_data(read_scenario(source, max_bytes=max_bytes, stdin=stdin)) if source is not None else {}
+    engine = make_engine(rules, extra_rules, limits=limits)
+    start = scenario_data(read_scenario(source, max_bytes=max_bytes, stdin=stdin, limits=limits)) if source is not None else {}
     if answers is not None:
-        replayed = read_scenario(answers, max_bytes=max_bytes, stdin=stdin)
+        replayed = read_scenario(answers, max_bytes=max_bytes, stdin=stdin, limits=limits)
         result = run_interview(engine, merge_structure(start, replayed), answers_from(replayed), goal=goal)
         return result.model_copy(update={"facts_in_answers": facts_stated(replayed)})
     if ask is None or say is None:
@@ -390,16 +434,17 @@ def interview_source(
 _ENGINES: dict[tuple[Any, ...], Engine] = {}
 
 
-def make_engine(rules: list[str | Path] | None = None, extra_rules: list[str | Path] | None = None) -> Engine:
-    """An engine over the bundled rules, or over the given rule folders plus extra packs; one per set of rule files.
+def make_engine(rules: list[str | Path] | None = None, extra_rules: list[str | Path] | None = None, *, limits: SizeLimits | None = None) -> Engine:
+    """An engine over the bundled rules, or over the given rule folders plus extra packs; one per set of rule files and limits.
 
     durable_rules never frees a host or a ruleset, so a process that evaluates many times (tests, a server)
     reuses the engine while the rule files are unchanged.
     """
-    key = (_folders_key(rules), _folders_key(extra_rules))
+    limits = limits or DEFAULT_LIMITS
+    key = (_folders_key(rules), _folders_key(extra_rules), limits)
     engine = _ENGINES.get(key)
     if engine is None:
-        engine = Engine(list(rules) if rules else None, list(extra_rules) if extra_rules else None)
+        engine = Engine(list(rules) if rules else None, list(extra_rules) if extra_rules else None, limits=limits)
         _ENGINES[key] = engine
     return engine
 
@@ -462,6 +507,7 @@ __all__ = [
     "RuleError",
     "Scenario",
     "ScenarioError",
+    "SizeLimits",
     "WhatIf",
     "check_actor",
     "check_document",

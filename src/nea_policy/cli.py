@@ -45,15 +45,17 @@ class _Main(click.Group):
 
 def _report_error(error: Exception) -> None:
     from nea_policy.errors import NeaPolicyError
+    from nea_policy.model.display import safe_message
 
+    # safe_message: a value inside a message can neither act on the terminal nor start a line of its own.
     if isinstance(error, NeaPolicyError):
         for problem in error.problems:
-            click.echo(f"error: {problem}", err=True)
+            click.echo(f"error: {safe_message(str(problem))}", err=True)
     elif isinstance(error, OSError):
         where = f"{error.filename}: " if getattr(error, "filename", None) else ""
-        click.echo(f"error: {where}{error.strerror or error}", err=True)
+        click.echo(f"error: {safe_message(f'{where}{error.strerror or error}')}", err=True)
     else:
-        click.echo(f"error: unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback, and report it)", err=True)
+        click.echo(safe_message(f"error: unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback, and report it)"), err=True)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -97,7 +99,25 @@ def _rules_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _keep(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """An option callback that keeps the value in the context for the shared helpers (_limits, _emit), not the command."""
+
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        ctx.meta[f"nea_policy.{name}"] = value
+
+    return callback
+
+
 def _max_bytes_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--limit",
+        multiple=True,
+        metavar="NAME=N",
+        expose_value=False,
+        callback=_keep("limit"),
+        help="Raise (or lower) a size limit (repeatable): nodes (values in a file, default 200,000), flows (10,000), entries (30,000), "
+        "facts (engine facts in one evaluation, 200,000), firings (rule firings in one evaluation, 100,000).",
+    )(command)
     return click.option(
         "--max-bytes",
         type=click.IntRange(min=1),
@@ -107,10 +127,12 @@ def _max_bytes_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-def _limits(max_bytes: int | None) -> dict[str, Any]:
+def _limits(max_bytes: int | None, *, key: str = "limits") -> dict[str, Any]:
     from nea_policy.model.documents import DEFAULT_MAX_BYTES
+    from nea_policy.model.limits import parse_limits
 
-    return {"max_bytes": max_bytes or DEFAULT_MAX_BYTES, "stdin": sys.stdin.buffer}
+    limits = parse_limits(click.get_current_context().meta.get("nea_policy.limit", ()))
+    return {"max_bytes": max_bytes or DEFAULT_MAX_BYTES, "stdin": sys.stdin.buffer, key: limits}
 
 
 def _actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -124,17 +146,35 @@ def _actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     return code
 
 
+_FORCE_OPTION = click.option(
+    "--force", is_flag=True, expose_value=False, callback=_keep("force"), help="With -o: write through a symbolic link."
+)
+
+
+def _inputs(ctx: click.Context) -> list[str]:
+    """The files a command reads (fact files, rule files), which its -o must never overwrite."""
+    found: list[str] = []
+    for name in ("files", "file", "base", "variant"):
+        value = ctx.params.get(name)
+        found += [str(v) for v in value] if isinstance(value, (tuple, list)) else ([str(value)] if value else [])
+    for name in ("rules", "extra_rules"):
+        for folder in ctx.params.get(name) or ():
+            found += [str(p) for p in Path(folder).glob("*.yaml")] if Path(folder).is_dir() else []
+    return found
+
+
 def _emit(text: str, output: Path | None) -> None:
+    from nea_policy.model.display import visible
+
+    # Every renderer escapes what it takes from the input; this is the last guard (exact for JSON: \uXXXX is the same text).
+    text = visible(text)
     if output is None:
         click.echo(text, nl=False)
         return
-    from nea_policy.errors import InputError
+    from nea_policy.model.files import write_text
 
-    if output.is_dir():
-        raise InputError("is a directory; name a file to write", code="is_a_directory", location=str(output))
-    if not output.parent.exists():
-        raise InputError(f"the folder {output.parent} does not exist", code="no_such_folder", location=str(output))
-    output.write_text(text, encoding="utf-8")
+    ctx = click.get_current_context()
+    write_text(output, text, force=bool(ctx.meta.get("nea_policy.force")), inputs=_inputs(ctx))
 
 
 def _plain_width() -> int:
@@ -174,6 +214,7 @@ _COLOR_OPTION = click.option(
 @click.argument("files", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @click.option("--actor", callback=_actor, metavar="CODE", help="Only what is addressed to one government (e.g. CN) or party (e.g. EU).")
 @click.option("--findings/--no-findings", default=True, show_default=True, help="Show the findings and the proof tree of each recommendation.")
@@ -253,32 +294,46 @@ def check(files: tuple[str, ...], max_bytes: int | None, rules: tuple[Path, ...]
       nea-policy check examples/errors/typo.yaml --format json
     """
     from nea_policy.api import check_sources
+    from nea_policy.model.display import safe_message, visible
 
-    results = check_sources(list(files), rules=list(rules) or None, extra_rules=list(extra_rules) or None, **_limits(max_bytes))
+    options = {**_limits(max_bytes), "rules": list(rules) or None, "extra_rules": list(extra_rules) or None}
+    results = check_sources(list(files), **options) if fmt != "json" else _check_each(list(files), options)
     if fmt == "json":
         import json
         from dataclasses import asdict
 
-        click.echo(
-            json.dumps(
-                [{"source": r.source, "ok": r.ok, "problems": [p.as_dict() for p in r.problems], "unread": [asdict(u) for u in r.unread]} for r in results],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        rows = [{"source": r.source, "ok": r.ok, "problems": [p.as_dict() for p in r.problems], "unread": [asdict(u) for u in r.unread]} for r in results]
+        click.echo(visible(json.dumps(rows, indent=2, ensure_ascii=False)))
     else:
         for result in results:
             if result.scenario is not None:
-                click.echo(f"ok: {result.source} ({result.summary()})")
+                click.echo(f"ok: {safe_message(result.source)} ({result.summary()})")
                 if result.unread:
-                    click.echo(f"note: {result.unread_note()}")
+                    click.echo(f"note: {safe_message(result.unread_note())}")
             for problem in result.problems:
-                click.echo(f"error: {problem}", err=True)
+                click.echo(f"error: {safe_message(str(problem))}", err=True)
     bad = [r for r in results if not r.ok]
     if bad:
         if fmt != "json":
             click.echo(f"{len(bad)} of {len(results)} file(s) have errors", err=True)
         sys.exit(1)
+
+
+def _check_each(files: list[str], options: dict[str, Any]) -> list[Any]:
+    """check --format json: one result per file, whatever happens; a failure that is not bad input is reported as such."""
+    from nea_policy.api import CheckResult, check_sources
+    from nea_policy.errors import Problem
+
+    results: list[Any] = []
+    for source in files:
+        try:
+            results += check_sources([source], **options)
+        except Exception as error:  # noqa: BLE001 - a program reading JSON must get JSON
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            problem = Problem("internal_error", f"unexpected {type(error).__name__}: {error}", source, "rerun with --debug for the traceback, and report it")
+            results.append(CheckResult(source, None, (problem,)))
+    return results
 
 
 # --- compare and what-if ------------------------------------------------------------------------------------
@@ -301,6 +356,7 @@ def _emit_comparison(comparison: Any, fmt: str, output: Path | None) -> None:
 @click.argument("variant")
 @_COMPARE_FORMAT
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @_max_bytes_option
 def compare(base: str, variant: str, fmt: str, output: Path | None, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], max_bytes: int | None) -> None:
@@ -331,6 +387,7 @@ def compare(base: str, variant: str, fmt: str, output: Path | None, rules: tuple
 )
 @_COMPARE_FORMAT
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @_max_bytes_option
 def what_if(file: str, assignments: tuple[str, ...], fmt: str, output: Path | None, rules: tuple[Path, ...], extra_rules: tuple[Path, ...], max_bytes: int | None) -> None:
@@ -360,6 +417,7 @@ def what_if(file: str, assignments: tuple[str, ...], fmt: str, output: Path | No
 @click.option("--subject", default=None, metavar="KEY", help="What it is about: a flow or region id, a country code, or a pair (CN-RU).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @_max_bytes_option
 def explain(
@@ -380,7 +438,7 @@ def explain(
         render_explanation_text,
     )
 
-    result = explain_file(file, rule_id, subject, rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes))
+    result = explain_file(file, rule_id, subject, rules=list(rules), extra_rules=list(extra_rules), **_limits(max_bytes, key="size_limits"))
     if fmt == "json":
         _emit(result.to_json(), output)
     elif fmt == "markdown":
@@ -396,6 +454,7 @@ def explain(
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N", help="Worker processes (default: the machine's cores; small grids use fewer).")
 @click.option("--max", "max_points", type=click.IntRange(min=1), default=None, metavar="N", help="Largest grid accepted (default 10000 points).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write to this file instead of standard output.")
+@_FORCE_OPTION
 @_rules_options
 @_max_bytes_option
 def sweep(

@@ -5,7 +5,9 @@ of the facts it reads that would satisfy it (or, to stop a conclusion, break it)
 the changes that would make that finding hold, recursively. Change sets are combined, ordered by
 (facts changed, changes, ordinal distance, text) and each is verified by evaluating the changed scenario with the
 engine; only verified sets are returned. The search is bounded (candidates, change sets verified, seconds) and
-deterministic as long as the time limit is not what stops it (the result says which bound stopped it).
+deterministic as long as the time limit is not what stops it (the result says which bound stopped it). The clock
+(`deadline.Deadline`) is asked inside every loop (enumerating candidates, proposing, verifying), and a verification
+is not started when the time left is less than the slowest evaluation so far, so the bound holds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nea_policy.analysis.deadline import Deadline
 from nea_policy.analysis.matcher import (
     FAILED,
     HELD,
@@ -27,11 +30,13 @@ from nea_policy.analysis.matcher import (
     candidates,
     evaluate_condition,
 )
+from nea_policy.engine.admission import engine_limits
 from nea_policy.errors import NeaPolicyError
 from nea_policy.language.conditions import Comparison, Condition
 from nea_policy.language.rules import Absence, Rule
 from nea_policy.model.fact_types import FACT_TYPES, FINDING, encode_scenario
 from nea_policy.model.facts import LEVEL_ORDER, Scenario, pair_key
+from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits
 from nea_policy.model.report import Report
 
 if TYPE_CHECKING:
@@ -127,7 +132,11 @@ def command_line(file: str, changes: list[FactChange]) -> str:
 
 @dataclass
 class Situation:
-    """A scenario evaluated once: its report, engine facts and the findings that hold (what explain and the search read)."""
+    """A scenario evaluated once: its report, engine facts and the findings that hold (what explain and the search read).
+
+    `deadline`, when set, bounds every enumeration of candidates made through the situation; candidates are
+    enumerated once per conclusion, subject and structure, and facts are found by type and key in one lookup.
+    """
 
     engine: Engine
     scenario: Scenario
@@ -135,13 +144,19 @@ class Situation:
     file: str = "FILE"
     facts: list[dict[str, Any]] = field(default_factory=list)
     findings: dict[tuple[str, str], str] = field(default_factory=dict)
+    deadline: Deadline | None = None
+    evaluation_seconds: float = 0.0
+    _candidates: dict[tuple[str, str | None, bool], list[Candidate]] = field(default_factory=dict, repr=False)
+    _index: dict[tuple[str, str], dict[str, Any]] | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, engine: Engine, scenario: Scenario, file: str = "FILE", report: Report | None = None) -> Situation:
+    def of(cls, engine: Engine, scenario: Scenario, file: str = "FILE", report: Report | None = None, deadline: Deadline | None = None) -> Situation:
         """Evaluate the scenario (unless its report is given) and index what the matcher needs."""
+        started = time.monotonic()
         report = report if report is not None else engine.evaluate(scenario)
+        seconds = time.monotonic() - started
         findings = {(f.finding, f.subject.key): f.subject.type for f in report.findings}
-        return cls(engine, scenario, report, file, encode_scenario(scenario), findings)
+        return cls(engine, scenario, report, file, encode_scenario(scenario), findings, deadline, seconds)
 
     def producers(self, conclusion: str) -> list[Rule]:
         """The rules that conclude a finding or recommendation id."""
@@ -153,18 +168,24 @@ class Situation:
         return subjects | {f.subject.key for f in self.report.findings if f.finding == conclusion}
 
     def candidates(self, conclusion: str, subject: str | None, *, structural: bool = True) -> list[Candidate]:
-        """Candidate bindings of every rule concluding it, for one subject or all, closest first."""
+        """Candidate bindings of every rule concluding it, for one subject or all, closest first (within the deadline)."""
+        key = (conclusion, subject, structural)
+        cached = self._candidates.get(key)
+        if cached is not None:
+            return cached
         found: list[Candidate] = []
         for rule in self.producers(conclusion):
-            found += [c for c in candidates(rule, self.facts, self.findings, structural=structural) if subject is None or c.subject == subject]
-        return sorted(found, key=lambda c: (c.distance, c.rule, c.subject or "", _binding_text(c)))
+            found += candidates(rule, self.facts, self.findings, structural=structural, subject=subject, deadline=self.deadline)
+        ordered = sorted(found, key=lambda c: (c.distance, c.rule, c.subject or "", _binding_text(c)))
+        if self.deadline is None or not self.deadline.hit:
+            self._candidates[key] = ordered  # a list cut short by the clock is not kept as if it were complete
+        return ordered
 
     def fact(self, type_name: str, key: str) -> dict[str, Any] | None:
         """The engine fact of this type and key."""
-        for fact in self.facts:
-            if fact["t"] == type_name and str(fact["key"]) == key:
-                return fact
-        return None
+        if self._index is None:
+            self._index = {(f["t"], str(f["key"])): f for f in self.facts}
+        return self._index.get((type_name, key))
 
 
 def _binding_text(candidate: Candidate) -> str:
@@ -463,8 +484,13 @@ class _Search:
         for candidate in pool[: self.limits.candidates]:
             if candidate.holds:
                 return [()]
+            if self._out_of_time():
+                break
             bundles += self.fire_candidate(candidate, depth, seen)
         return _best(bundles, _PER_LEVEL)
+
+    def _out_of_time(self) -> bool:
+        return self.s.deadline is not None and self.s.deadline.expired()
 
     def stop(self, conclusion: str, subject: str, depth: int, seen: frozenset[tuple[str, str]] = frozenset()) -> list[Bundle]:
         """Bundles that would make the conclusion stop holding for the subject: every binding that holds broken."""
@@ -476,6 +502,8 @@ class _Search:
         for candidate in self.s.candidates(conclusion, subject):
             if not candidate.holds:
                 continue
+            if self._out_of_time():
+                return []
             rule = self.rules[candidate.rule]
             binding = self._binding(rule, candidate)
             if binding is None:
@@ -499,18 +527,18 @@ class _Search:
 # --- verifying --------------------------------------------------------------------------------------------
 
 
-def apply_changes(scenario: Scenario, changes: list[FactChange] | tuple[FactChange, ...]) -> Scenario:
+def apply_changes(scenario: Scenario, changes: list[FactChange] | tuple[FactChange, ...], limits: SizeLimits = DEFAULT_LIMITS) -> Scenario:
     """The scenario with the changes applied through the what-if path syntax (validated like a fact file)."""
     from nea_policy.model.facts import load_scenario
     from nea_policy.model.paths import apply_assignments, parse_assignment
 
     data = scenario.model_dump(mode="json", exclude_none=True)
-    return load_scenario(apply_assignments(data, [parse_assignment(c.assignment) for c in changes]))
+    return load_scenario(apply_assignments(data, [parse_assignment(c.assignment) for c in changes]), limits=limits)
 
 
 def _holds_after(situation: Situation, bundle: Bundle, conclusion: str, subject: str | None) -> bool | None:
     try:
-        report = situation.engine.evaluate(apply_changes(situation.scenario, bundle))
+        report = situation.engine.evaluate(apply_changes(situation.scenario, bundle, engine_limits(situation.engine)))
     except NeaPolicyError:
         return None  # the change makes an invalid scenario (e.g. a region outside the destination): not a proposal
     subjects = {r.subject.key for r in report.recommendations if r.rule == conclusion} | {f.subject.key for f in report.findings if f.finding == conclusion}
@@ -521,7 +549,9 @@ def search(situation: Situation, conclusion: str, subject: str | None, goal: Lit
     """Verified change sets that make the conclusion fire (goal fire) or stop (goal stop) for the subject."""
     limits = limits or Limits()
     subject = normalize_subject(subject)
-    started = time.monotonic()
+    if situation.deadline is None:
+        situation.deadline = Deadline(limits.seconds)
+    deadline = situation.deadline
     finder = _Search(situation, limits)
     holding = situation.holding(conclusion)
     proposals: list[tuple[str | None, Bundle]] = []
@@ -532,9 +562,13 @@ def search(situation: Situation, conclusion: str, subject: str | None, goal: Lit
             pool = situation.candidates(conclusion, None) or situation.candidates(conclusion, None, structural=False)
             targets = list(dict.fromkeys(c.subject for c in pool[: limits.candidates] if c.subject not in holding))
         for target in targets:
+            if deadline.expired():
+                break
             proposals += [(target, b) for b in finder.fire(conclusion, target, limits.depth) if b]
     else:
         for target in sorted(holding if subject is None else holding & {subject}):
+            if deadline.expired():
+                break
             proposals += [(target, b) for b in finder.stop(conclusion, target, limits.depth) if b]
     unique: dict[tuple[str | None, tuple[str, ...]], tuple[str | None, Bundle]] = {}
     for target, bundle in proposals:
@@ -542,8 +576,10 @@ def search(situation: Situation, conclusion: str, subject: str | None, goal: Lit
     ordered = sorted(unique.values(), key=lambda p: (_cost(p[1]), p[0] or ""))
     found: list[ChangeSet] = []
     verified = 0
-    stopped: Literal["results", "verify", "seconds", "exhausted"] = "exhausted"
+    stopped: Literal["results", "verify", "seconds", "exhausted"] = "seconds" if deadline.hit else "exhausted"
     kept: list[tuple[str | None, set[str]]] = []
+    # A verification is one evaluation: one is not started without the time the slowest took so far.
+    slowest = situation.evaluation_seconds
     for target, bundle in ordered:
         assignments = {c.assignment for c in bundle}
         if any(t == target and prior <= assignments for t, prior in kept):
@@ -554,11 +590,13 @@ def search(situation: Situation, conclusion: str, subject: str | None, goal: Lit
         if verified >= limits.verify:
             stopped = "verify"
             break
-        if time.monotonic() - started > limits.seconds:
+        if deadline.expired() or deadline.left() < slowest:
             stopped = "seconds"
             break
         verified += 1
+        started = time.monotonic()
         outcome = _holds_after(situation, bundle, conclusion, target)
+        slowest = max(slowest, time.monotonic() - started)
         if outcome is None or outcome != (goal == "fire"):
             continue
         kept.append((target, assignments))
@@ -575,7 +613,9 @@ def search(situation: Situation, conclusion: str, subject: str | None, goal: Lit
         )
     note = None
     if not found:
-        if not proposals:
+        if deadline.hit and verified == 0:
+            note = f"the time bound ({deadline.seconds:g} s) ended the search before a change set could be verified"
+        elif not proposals:
             note = _why_none(situation, conclusion, subject, goal, list(finder.dead_ends))
         else:
             note = f"none of the {verified} proposed change sets tried made it {'fire' if goal == 'fire' else 'stop'} (bound: {stopped})"

@@ -21,6 +21,7 @@ from nea_policy.analysis.counterfactuals import (
     resolve_target,
     search,
 )
+from nea_policy.analysis.deadline import Deadline
 from nea_policy.analysis.matcher import FAILED, BoundFact, Candidate, ConditionResult
 from nea_policy.model.report import FindingNode, Recommendation
 
@@ -60,6 +61,7 @@ class WhyNot(_Model):
     candidates: list[CandidateReport]
     total_candidates: int = Field(description="candidate bindings considered (those shown are the closest)")
     structural: bool = Field(description="whether the candidates follow the rule's joins (False: no binding joins, loose ones shown)")
+    complete: bool = Field(True, description="False when the search's time bound ended the enumeration of candidates (those found are shown)")
     note: str | None = None
 
 
@@ -106,7 +108,13 @@ def _why_not(situation: Situation, conclusion: str, kind: str, subject: str | No
     reports = []
     for candidate in pool[:shown]:
         reports.append(_candidate_report(situation, candidate, depth, seen))
-    return WhyNot(target=conclusion, kind=kind, subject=subject, holds=holds, candidates=reports, total_candidates=len(pool), structural=structural, note=note)  # type: ignore[arg-type]
+    complete = situation.deadline is None or not situation.deadline.hit
+    if not complete:
+        bound = f"the time bound of the search ({situation.deadline.seconds:g} s) ended the enumeration of candidates; those found are shown"  # type: ignore[union-attr]
+        note = f"{note}; {bound}" if note else bound
+    return WhyNot(
+        target=conclusion, kind=kind, subject=subject, holds=holds, candidates=reports, total_candidates=len(pool), structural=structural, complete=complete, note=note  # type: ignore[arg-type]
+    )
 
 
 def _candidate_report(situation: Situation, candidate: Candidate, depth: int, seen: frozenset[tuple[str, str]]) -> CandidateReport:
@@ -135,7 +143,8 @@ def explain(
     """Proof tree when the conclusion holds (and what would stop it), why-not and what would make it fire otherwise."""
     conclusion, kind = resolve_target(engine, rule_id)
     subject = normalize_subject(subject)
-    situation = Situation.of(engine, scenario, file)
+    # One clock for all of it (the evaluation, the why-not, the search): the bound is the explanation's.
+    situation = Situation.of(engine, scenario, file, deadline=Deadline((limits or Limits()).seconds))
     holding = situation.holding(conclusion)
     holds = (subject in holding) if subject is not None else bool(holding)
     proofs: list[Recommendation | FindingNode] = []

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nea_policy.analysis.deadline import Deadline
 from nea_policy.language.conditions import AnyOf, Comparison, Condition, FieldRef
 from nea_policy.language.rule_docs import Wording, absence_words, condition_words
 from nea_policy.language.rules import Absence, Rule
@@ -143,6 +144,8 @@ def candidates(
     *,
     structural: bool = True,
     limit: int = DEFAULT_LIMIT,
+    subject: str | None = None,
+    deadline: Deadline | None = None,
 ) -> list[Candidate]:
     """Every candidate binding of the rule over the encoded facts and the findings that hold, each evaluated.
 
@@ -150,16 +153,25 @@ def candidates(
     hold (a dict may map them to their subject type). With `structural` (the default), only bindings whose
     equality joins between facts hold are candidates (each flow with its own origin and host...); otherwise every
     combination, up to `limit`, so that a binding held apart by a missing or different join field shows up too.
+    `subject` keeps only the bindings about that subject (enumerating only those when the subject is a fact);
+    once `deadline` has passed, the candidates found so far are returned (and `deadline.hit` says so).
     """
     held = {(f, s): "" for f, s in findings} if not isinstance(findings, dict) else dict(findings)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for fact in facts:
         by_type.setdefault(fact["t"], []).append(fact)
-    for (finding, subject), subject_type in held.items():
-        by_type.setdefault(FINDING, []).append(finding_fact(finding, subject, subject_type))
+    for (finding, about), subject_type in held.items():
+        by_type.setdefault(FINDING, []).append(finding_fact(finding, about, subject_type))
+    only: dict[str, list[dict[str, Any]]] = {}
+    if subject is not None and rule.subject not in rule.finding_aliases:
+        only[rule.subject] = [f for f in by_type.get(rule.aliases[rule.subject], []) if str(f.get("key")) == subject]
     found: list[Candidate] = []
-    for binding in _bindings(rule, by_type, held, structural, limit):
-        found.append(_evaluate(rule, binding, by_type))
+    for binding in _bindings(rule, by_type, held, structural, limit, only, deadline):
+        if deadline is not None and deadline.expired():
+            break
+        candidate = _evaluate(rule, binding, by_type)
+        if subject is None or candidate.subject == subject:
+            found.append(candidate)
     return found
 
 
@@ -176,10 +188,16 @@ def _top_joins(rule: Rule) -> list[Comparison]:
 
 
 def _bindings(
-    rule: Rule, by_type: dict[str, list[dict[str, Any]]], held: dict[tuple[str, str], str], structural: bool, limit: int
+    rule: Rule,
+    by_type: dict[str, list[dict[str, Any]]],
+    held: dict[tuple[str, str], str],
+    structural: bool,
+    limit: int,
+    only: dict[str, list[dict[str, Any]]] | None = None,
+    deadline: Deadline | None = None,
 ) -> Iterable[dict[str, dict[str, Any]]]:
     count = 0
-    for bound in joined_bindings(rule, by_type, _top_joins(rule) if structural else []):
+    for bound in joined_bindings(rule, by_type, _top_joins(rule) if structural else [], only=only, deadline=deadline):
         for full in _bind_findings(rule, bound, by_type, held):
             count += 1
             if count > limit:
@@ -187,9 +205,21 @@ def _bindings(
             yield full
 
 
-def joined_bindings(rule: Rule, by_type: dict[str, list[dict[str, Any]]], joins: list[Comparison]) -> Iterable[dict[str, dict[str, Any]]]:
-    """Every binding of the rule's aliases of scenario facts (not findings) to facts of their type that these equality joins allow."""
+def joined_bindings(
+    rule: Rule,
+    by_type: dict[str, list[dict[str, Any]]],
+    joins: list[Comparison],
+    *,
+    only: dict[str, list[dict[str, Any]]] | None = None,
+    deadline: Deadline | None = None,
+) -> Iterable[dict[str, dict[str, Any]]]:
+    """Every binding of the rule's aliases of scenario facts (not findings) to facts of their type that these equality joins allow.
+
+    `only` restricts an alias to the facts given; once `deadline` has passed, the walk stops.
+    """
     base = [a for a in rule.aliases if a not in rule.finding_aliases]
+    tried = [0]
+    only = only or {}
 
     def extend(index: int, bound: dict[str, dict[str, Any]]) -> Iterable[dict[str, dict[str, Any]]]:
         if index == len(base):
@@ -204,8 +234,17 @@ def joined_bindings(rule: Rule, by_type: dict[str, list[dict[str, Any]]], joins:
                 tests.append((join.left.field, right.alias, right.field))
             elif right.alias == alias and join.left.alias in bound:
                 tests.append((right.field, join.left.alias, join.left.field))
-        for fact in by_type.get(rule.aliases[alias], []):
-            if all(field in fact and other_field in bound[other] and fact[field] == bound[other][other_field] for field, other, other_field in tests):
+        for fact in only[alias] if alias in only else by_type.get(rule.aliases[alias], []):
+            tried[0] += 1
+            # Most combinations fail a join without yielding: the clock is asked here too, every 1,024 of them.
+            if deadline is not None and not tried[0] & 1023 and deadline.expired():
+                return
+            ok = True
+            for field, other, other_field in tests:
+                if field not in fact or other_field not in bound[other] or fact[field] != bound[other][other_field]:
+                    ok = False
+                    break
+            if ok:
                 yield from extend(index + 1, {**bound, alias: fact})
 
     return extend(0, {})

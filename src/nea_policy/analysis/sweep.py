@@ -16,18 +16,20 @@ import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nea_policy.engine.admission import engine_limits
 from nea_policy.engine.engine import Engine
 from nea_policy.engine.session import Session
 from nea_policy.errors import InputError, Problem, ScenarioError
-from nea_policy.model.display import display_value
+from nea_policy.model.display import display_value, shown
 from nea_policy.model.facts import Scenario, load_scenario, pair_key
+from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits
 from nea_policy.model.paths import (
     MODELS,
     apply_assignments,
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
 
 #: Grids larger than this are refused unless the caller raises `max_points`.
 DEFAULT_MAX_POINTS = 10_000
+#: ...which it cannot raise past this: a result holds about 1.1 KB per point (plus 0.4 KB of JSON), so 200,000 points
+#: are some 300 MB and, at 0.5 ms a point, two minutes of one core. Larger grids are split into several sweeps.
+MAX_POINTS_CEILING = 200_000
 
 # A change to one of these can break a reference elsewhere in the scenario: such grids validate each whole scenario.
 _REFERENCE_FIELDS = {"code", "id", "origin", "destination", "destination_region", "country", "between"}
@@ -78,12 +83,12 @@ def parse_vary(items: list[str] | tuple[str, ...]) -> dict[str, list[Any]]:
     vary: dict[str, list[Any]] = {}
     for item in items:
         if "=" not in item:
-            raise InputError(f"--vary {item!r}: expected PATH=V1,V2,..., e.g. flows.kp-to-cn.legal_status=unclear,regular", code="bad_vary", location="--vary")
+            raise InputError(f"--vary {shown(item)}: expected PATH=V1,V2,..., e.g. flows.kp-to-cn.legal_status=unclear,regular", code="bad_vary", location="--vary")
         path, values_text = item.split("=", 1)
         path = path.strip()
         values = [parse_assignment(f"{path}={v.strip()}").value for v in values_text.split(",") if v.strip()]
         if not values:
-            raise InputError(f"--vary {item!r}: no values after '='", code="bad_vary", location="--vary")
+            raise InputError(f"--vary {shown(item)}: no values after '='", code="bad_vary", location="--vary")
         if path in vary:
             raise InputError(f"--vary {path}: the path is given twice; list all its values in one --vary", code="bad_vary", location="--vary")
         vary[path] = values
@@ -98,9 +103,9 @@ def grid_size(vary: dict[str, list[Any]]) -> int:
     return size
 
 
-def grid(vary: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
-    """Every combination of values, the last path changing fastest."""
-    return list(itertools.product(*vary.values()))
+def grid(vary: dict[str, list[Any]]) -> Iterator[tuple[Any, ...]]:
+    """Every combination of values, the last path changing fastest, one at a time (nothing is built beforehand)."""
+    return itertools.product(*vary.values())
 
 
 @dataclass(frozen=True)
@@ -113,8 +118,16 @@ class _Entry:
 class _Grid:
     """Turns grid points into engine facts: each changed entry validated and encoded once per combination of its values."""
 
-    def __init__(self, scenario: Scenario, vary: dict[str, list[Any]], encode: Callable[[Scenario], list[dict[str, Any]]], origins: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        vary: dict[str, list[Any]],
+        encode: Callable[[Scenario], list[dict[str, Any]]],
+        origins: Mapping[str, str] | None = None,
+        limits: SizeLimits = DEFAULT_LIMITS,
+    ) -> None:
         self.scenario = scenario
+        self.limits = limits
         self.paths = list(vary)
         self.encode = encode
         self.data = scenario.model_dump(mode="json", exclude_none=True)
@@ -145,7 +158,7 @@ class _Grid:
         entries = self.data.get(parts[0], [])
         name = parts[1]
         for index, entry in enumerate(entries):
-            if name.isdigit() and int(name) == index:
+            if name.isascii() and name.isdigit() and int(name) == index:
                 return _Entry(parts[0], index, entry_key(parts[0], entry))
             if entry_key(parts[0], entry) == (pair_key(*name.split("-", 1)) if parts[0] == "relations" and name.count("-") == 1 else name):
                 return _Entry(parts[0], index, entry_key(parts[0], entry))
@@ -186,10 +199,9 @@ class _Grid:
         return encoded[0] if encoded else None
 
     def _whole(self, point: tuple[Any, ...]) -> list[dict[str, Any]]:
-        if point not in self._cache:
-            data = self._apply(self.data, [self._parse(f"{p}={_text(v)}") for p, v in zip(self.paths, point)])
-            self._cache[point] = {"facts": self.encode(load_scenario(data))}
-        return copy.deepcopy(self._cache[point]["facts"])  # type: ignore[index]
+        # Not cached: a copy of every fact per grid point would grow with the grid (each point is validated twice instead).
+        data = self._apply(self.data, [self._parse(f"{p}={_text(v)}") for p, v in zip(self.paths, point)])
+        return self.encode(load_scenario(data, limits=self.limits))
 
 
 def _text(value: Any) -> str:
@@ -200,7 +212,7 @@ def _text(value: Any) -> str:
 
 
 def _run_points(
-    engine: Engine, planner: _Grid, points: list[tuple[Any, ...]], progress: Callable[[int], None] | None = None, deadline: float | None = None
+    engine: Engine, planner: _Grid, points: Iterable[tuple[Any, ...]], progress: Callable[[int], None] | None = None, deadline: float | None = None
 ) -> list[set[tuple[str, str]]]:
     """What holds at each point, walked in one session; stops early (fewer results) once `deadline` (monotonic) passes."""
     results = []
@@ -217,11 +229,12 @@ def _run_points(
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(ruleset: RuleSet, scenario_data: dict[str, Any], vary: dict[str, list[Any]]) -> None:
+def _init_worker(ruleset: RuleSet, scenario_data: dict[str, Any], vary: dict[str, list[Any]], limits: SizeLimits) -> None:
     # One engine per worker process (compiling rules and registering them with durable_rules is done once).
     engine = Engine(ruleset=ruleset)
+    engine.limits = limits  # type: ignore[attr-defined] - what admission reads (the parent's engine limits)
     _WORKER["engine"] = engine
-    _WORKER["planner"] = _Grid(load_scenario(scenario_data), vary, engine.facts_of)
+    _WORKER["planner"] = _Grid(load_scenario(scenario_data, limits=limits), vary, engine.facts_of, None, limits)
 
 
 def _worker(points: list[tuple[Any, ...]]) -> list[set[tuple[str, str]]]:
@@ -252,7 +265,8 @@ def sweep(
 ) -> SweepResult:
     """Evaluate every grid point (one incremental session per process; up to `jobs` processes) and tabulate what holds.
 
-    Grids refused over `max_points`; `progress(n)` is called as n more points are done. With `seconds`, the grid is
+    Grids refused over `max_points` (which cannot go past MAX_POINTS_CEILING); `progress(n)` is called as n more
+    points are done. The grid is enumerated as it is walked, never built beforehand. With `seconds`, the grid is
     walked in one process and the walk stops once that much time has passed (the result says so in `stopped_by`).
     `origins` names, per varied path, where it was asked for (what problems about it give as their location).
     """
@@ -260,30 +274,36 @@ def sweep(
     if not vary:
         raise InputError("nothing to vary: give at least one --vary PATH=V1,V2", code="bad_vary", location="--vary")
     size = grid_size(vary)
+    if size > MAX_POINTS_CEILING:
+        raise InputError(
+            f"the grid has {size:,} points, over the {MAX_POINTS_CEILING:,} a sweep can hold in memory (--max cannot raise it further)",
+            code="grid_too_large",
+            location="--vary",
+            hint="vary fewer values, or split the sweep into several",
+        )
     if size > max_points:
         raise InputError(
-            f"the grid has {size} points, over the limit of {max_points}", code="grid_too_large", location="--vary", hint="raise the limit with --max, or vary fewer values"
+            f"the grid has {size:,} points, over the limit of {max_points:,}", code="grid_too_large", location="--vary", hint="raise the limit with --max, or vary fewer values"
         )
-    planner = _Grid(scenario, vary, engine.facts_of, origins)
-    points = grid(vary)
-    for point in points:
-        planner.facts(point)  # every point valid before anything runs (cached, so the walk pays nothing for it)
-    jobs = 1 if seconds is not None else plan_jobs(len(points), jobs, min_points_per_job)
+    planner = _Grid(scenario, vary, engine.facts_of, origins, engine_limits(engine))
+    for point in grid(vary):
+        planner.facts(point)  # every point valid before anything runs (cached per entry, so the walk pays little for it)
+    jobs = 1 if seconds is not None else plan_jobs(size, jobs, min_points_per_job)
     if jobs == 1:
-        results = _run_points(engine, planner, points, progress, None if seconds is None else started + seconds)
+        results = _run_points(engine, planner, grid(vary), progress, None if seconds is None else started + seconds)
     else:
-        results = _run_parallel(engine, scenario, vary, points, jobs, progress)
+        results = _run_parallel(engine, scenario, vary, list(grid(vary)), jobs, progress)
     order = {r.concludes: i for i, r in enumerate(engine.rules)}
     seen = sorted({rule for held in results for rule, _ in held}, key=lambda r: (order.get(r, 0), r))
     rows = []
-    for point, held in zip(points, results):
+    for point, held in zip(grid(vary), results):
         holds: dict[str, list[str]] = {}
         for rule in seen:
             subjects = sorted(s for r, s in held if r == rule)
             if subjects:
                 holds[rule] = subjects
         rows.append(SweepPoint(values=dict(zip(vary, point)), holds=holds))
-    stopped_by = "seconds" if len(results) < len(points) else None
+    stopped_by = "seconds" if len(results) < size else None
     return SweepResult(scenario=scenario.title, vary=vary, recommendations=seen, points=rows, stopped_by=stopped_by)
 
 
@@ -300,7 +320,7 @@ def _run_parallel(
     data = scenario.model_dump(mode="json", exclude_none=True)
     parts: list[list[set[tuple[str, str]]] | None] = [None] * len(chunks)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(engine.ruleset, data, vary)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(engine.ruleset, data, vary, engine_limits(engine))) as pool:
         futures = {pool.submit(_worker, chunk): index for index, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             index = futures[future]
@@ -315,4 +335,4 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-__all__ = ["SweepPoint", "SweepResult", "default_jobs", "grid", "grid_size", "parse_vary", "plan_jobs", "sweep"]
+__all__ = ["DEFAULT_MAX_POINTS", "MAX_POINTS_CEILING", "SweepPoint", "SweepResult", "default_jobs", "grid", "grid_size", "parse_vary", "plan_jobs", "sweep"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from nea_policy.analysis.compare import Comparison, compare_reports
+from nea_policy.engine.admission import engine_limits
 from nea_policy.errors import InputError, Problem, ScenarioError
 from nea_policy.model.documents import Document
 from nea_policy.model.facts import Scenario, scenario_from_document
@@ -39,7 +40,8 @@ def what_if(document: Document, assignments: list[str | Assignment], engine: Eng
 
 def what_if_report(document: Document, assignments: list[str | Assignment], engine: Engine) -> tuple[Scenario, Scenario, WhatIf]:
     """Like `what_if`, with the report of the changed scenario; assignments as `PATH=VALUE` text or Assignments."""
-    base = scenario_from_document(document)
+    limits = engine_limits(engine)
+    base = scenario_from_document(document, limits=limits)
     parsed: list[Assignment] = []
     problems: list[Problem] = []
     for item in assignments:
@@ -54,7 +56,7 @@ def what_if_report(document: Document, assignments: list[str | Assignment], engi
     if problems:
         raise InputError(problems)
     try:
-        variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data))
+        variant = scenario_from_document(Document(name=f"{document.name} (after --set)", data=data), limits=limits)
     except ScenarioError as exc:
         # Point at the --set that made the value, not at a line of the file that never held it.
         landing = {field_path(a, document.data): a for a in parsed}

@@ -35,6 +35,7 @@ from nea_policy.authoring.coverage import CoverageResult
 from nea_policy.engine.engine import Engine
 from nea_policy.language.rules import holds_rules
 from nea_policy.errors import NeaPolicyError, Problem
+from nea_policy.model.display import flat, visible
 from nea_policy.model.documents import Document, load_document
 from nea_policy.model.facts import Scenario, pair_key, scenario_from_document
 from nea_policy.model.report import FindingNode, Report
@@ -430,7 +431,7 @@ def _list_index(items: list[Any], selector: str) -> int:
             keys.add(pair_key(str(between[0]), str(between[1])))
         if selector in keys:
             return index
-    if selector.isdigit() and int(selector) < len(items):
+    if selector.isascii() and selector.isdigit() and int(selector) < len(items):
         return int(selector)
     raise KeyError(f"no item {selector!r} in the list (select by id, code, 'A-B' pair or index)")
 
@@ -588,10 +589,10 @@ def render_results(result: SuiteResult, *, verbose: bool = False) -> str:
     lines: list[str] = []
     for case in result.cases:
         if not case.passed:
-            lines.append("FAIL " + case.failure_text())
+            lines.append(visible("FAIL " + case.failure_text()))
             lines.append("")
         elif verbose:
-            lines.append(f"ok   {case.location}: {case.name}")
+            lines.append(f"ok   {case.location}: {flat(case.name)}")
     total = len(result.cases)
     lines.append(f"{result.passed} of {total} cases passed" + (f", {len(result.failed)} failed" if result.failed else ""))
     if result.coverage is not None:

@@ -21,6 +21,7 @@ from nea_policy.model.facts import (
 )
 from nea_policy.model.iso_countries import USER_ASSIGNED_TEXT
 from nea_policy.model.paths import COLLECTIONS, MODELS
+from nea_policy.model.files import write_text
 
 _TEMPLATE = """\
 # A nea-policy scenario. Fill it in, then:
@@ -201,13 +202,8 @@ def mark_unread(text: str, ruleset: RuleSet) -> str:
 
 
 def write_template(path: str | Path, *, force: bool = False) -> Path:
-    """Write the template to path; refuses to overwrite an existing file unless force."""
+    """Write the template to path; refuses to overwrite an existing file, or to write through a symbolic link, unless force."""
     target = Path(path)
     if target.is_dir():
         raise InputError("is a directory; name the new fact file, e.g. my-scenario.yaml", code="is_a_directory", location=str(target))
-    if target.exists() and not force:
-        raise InputError("already exists; choose another name, or pass --force to overwrite it", code="file_exists", location=str(target))
-    if not target.parent.exists():
-        raise InputError(f"the folder {target.parent} does not exist; create it first", code="no_such_folder", location=str(target))
-    target.write_text(scenario_template(target.name), encoding="utf-8")
-    return target
+    return write_text(target, scenario_template(target.name), force=force, exclusive=True)

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nea_policy.engine.admission import admit
 from nea_policy.engine.host import RulesetHost, dumps
 from nea_policy.engine.report_builder import ReportBuilder, rule_plans
 from nea_policy.engine.run import Firing, Run
@@ -105,6 +106,7 @@ class Engine:
 
     def _fire(self, facts: list[dict[str, Any]]) -> list[Firing]:
         run = Run(sid=self._sid)
+        admit(self, run, facts)
         failed = True
         try:
             for fact in facts:
@@ -138,6 +140,7 @@ class Engine:
             raw = self._host.fire(state_offset)
             if not raw:
                 return
+            run.admit_firings(len(raw))
             new: list[dict[str, Any]] = []
             try:
                 for name, pairs in raw:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from nea_policy.engine.admission import admit
 from nea_policy.engine.host import dumps
 from nea_policy.engine.run import Firing, Run
 from nea_policy.language.compiler import STRATUM_TYPE
@@ -109,6 +110,7 @@ class Session:
         return self.holding()
 
     def _start(self, facts: list[dict[str, Any]]) -> None:
+        admit(self.engine, self.run, facts)
         self.started = True
         self.versions = {f["id"]: f for f in facts}
         self.facts = {f["id"]: self._asserted(f) for f in facts}

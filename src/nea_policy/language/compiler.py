@@ -9,6 +9,11 @@ The engine's traps, and the answer to each here:
   reads one alias becomes a `$or` inside that alias's pattern.
 - A list literal in a condition fails to compile: `in [a, b]` becomes a `$or` of equalities.
 - `$iall` is false on an empty list: `not contains` is `count == 0 or all items differ`.
+- The core keeps its network in fixed-size tables (a test feeds at most 255 patterns, holds at most 511 further
+  tests; a fact can be matched against at most 64 pending tests at once...): `engine_limit_problems` models the
+  network (language/network.py) and the compiler refuses a rule set over a limit before durable_rules sees it,
+  naming the rules that share the crowded test. It does not split the rule set: findings cross between rules of
+  every stratum, and running several durable_rules rulesets as one would be a different engine.
 - Any comparison join other than equality (`$gt`, `$neq`... with a reference to another pattern) crashes
   the C engine (upstream issue #381; reproduced here within a few evaluations, `$neq` on the first one):
   levels, booleans and enumerations have few values, so `a.x > b.x` or `a.x != b.x` becomes the
@@ -24,6 +29,7 @@ from typing import Any
 
 from nea_policy.errors import Problem, RuleError
 from nea_policy.language.conditions import AnyOf, Comparison, Condition, FieldRef, iter_comparisons
+from nea_policy.language.network import network_problems
 from nea_policy.language.rules import Rule, RuleSet
 from nea_policy.model.fact_types import FACT_TYPES, FINDING, count_field
 from nea_policy.model.facts import LEVEL_ORDER
@@ -61,8 +67,8 @@ class CompiledRuleSet:
         return {self.name: {c.name: {"all": c.conditions} for c in self.rules}}
 
 
-def compile_ruleset(ruleset: RuleSet, name: str = "nea_policy") -> CompiledRuleSet:
-    """Compile every rule; a stratification cycle is a RuleError."""
+def compile_ruleset(ruleset: RuleSet, name: str = "nea_policy", *, check_limits: bool = True) -> CompiledRuleSet:
+    """Compile every rule; a stratification cycle is a RuleError, and so is a network over durable_rules' limits."""
     strata = _strata(ruleset)
     compiled: list[CompiledRule] = []
     for rule in ruleset.rules:
@@ -70,7 +76,12 @@ def compile_ruleset(ruleset: RuleSet, name: str = "nea_policy") -> CompiledRuleS
             compiled.append(CompiledRule(name_, rule, strata[rule.id], _patterns(rule, conjunction, strata[rule.id])))
     gated = tuple(sorted({c.stratum for c in compiled if c.rule.absences}))
     consumed = frozenset(f for r in ruleset.rules for f in r.needed_findings() | r.negated_findings())
-    return CompiledRuleSet(name, tuple(compiled), gated, consumed, fields_read(ruleset))
+    result = CompiledRuleSet(name, tuple(compiled), gated, consumed, fields_read(ruleset))
+    if check_limits:
+        problems = engine_limit_problems(result)
+        if problems:
+            raise RuleError(problems)
+    return result
 
 
 def fields_read(ruleset: RuleSet) -> dict[str, frozenset[str]]:
@@ -101,6 +112,27 @@ def expand_rule(rule: Rule) -> list[tuple[str, list[Condition]]]:
     in a compiled rule reads one fact (a `$or` inside its pattern).
     """
     return [(rule.id if index == 0 else f"{rule.id}#{index + 1}", conjunction) for index, conjunction in enumerate(_expand(rule.conditions, rule.aliases))]
+
+
+def engine_limit_problems(compiled: CompiledRuleSet) -> list[Problem]:
+    """Each limit of durable_rules' network the compiled rules go over, at the first rule involved, naming the others."""
+    order = {c.name: index for index, c in enumerate(compiled.rules)}
+    rules = {c.name: c.rule for c in compiled.rules}
+    problems: list[Problem] = []
+    for found in network_problems(compiled.definition()[compiled.name]):
+        # In the order they were loaded: the last one named is where the rule set went over (an added pack, usually).
+        names = sorted((n for n in found.rules if n in rules), key=order.__getitem__)
+        involved = list(dict.fromkeys(rules[n].id for n in names))
+        named = ", ".join(involved[-5:]) + (f" and {len(involved) - 5} more before them" if len(involved) > 5 else "")
+        problems.append(
+            Problem(
+                "engine_limit",
+                f"the rules compile to more than durable_rules can hold: {found.message}" + (f"; rules involved: {named}" if named else ""),
+                rules[names[-1]].location if names else "rules",
+                "split these rules into packs that are not loaded together, or merge rules that test the same thing",
+            )
+        )
+    return problems
 
 
 def _strata(ruleset: RuleSet) -> dict[str, int]:
@@ -247,4 +279,4 @@ def uses_type(compiled: CompiledRuleSet, type_name: str) -> bool:
     return any(type_name in c.rule.aliases.values() or any(a.fact_type == type_name for a in c.rule.absences) for c in compiled.rules)
 
 
-__all__ = ["CompiledRule", "CompiledRuleSet", "compile_ruleset", "expand_rule", "FINDING"]
+__all__ = ["CompiledRule", "CompiledRuleSet", "compile_ruleset", "engine_limit_problems", "expand_rule", "FINDING", "fields_read"]

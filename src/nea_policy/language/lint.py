@@ -13,7 +13,8 @@ from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, Field
 
-from nea_policy.errors import InputError, Problem
+from nea_policy.errors import InputError, Problem, RuleError
+from nea_policy.language.compiler import compile_ruleset, engine_limit_problems
 from nea_policy.language.conditions import Comparison, Condition, FieldRef
 from nea_policy.language.rules import (
     Pack,
@@ -21,6 +22,7 @@ from nea_policy.language.rules import (
     RuleSet,
     read_ruleset,
 )
+from nea_policy.model.display import safe_message, shown
 from nea_policy.model.documents import load_document, read_text
 from nea_policy.model.fact_types import FACT_TYPES, FieldSpec
 from nea_policy.model.facts import LEVEL_ORDER
@@ -64,8 +66,8 @@ class LintResult(BaseModel):
         return [p for p in self.problems if p.severity == "warning"]
 
     def render(self) -> str:
-        """One line per problem, then a summary."""
-        lines = [str(p) for p in self.problems]
+        """One line per problem (a value from a rule file can neither act on the terminal nor start a line), then a summary."""
+        lines = [safe_message(str(p)) for p in self.problems]
         lines.append(f"{self.rules_checked} rules checked: {len(self.errors)} errors, {len(self.warnings)} warnings")
         return "\n".join(lines) + "\n"
 
@@ -83,12 +85,22 @@ def lint_rules(
     """
     ruleset, load_problems = read_ruleset(dirs, extra)
     problems = [_from_problem(p) for p in load_problems]
+    problems.extend(compile_problems(ruleset))
     problems.extend(unused_findings(ruleset))
     for rule in ruleset.rules:
         problems.extend(contradictions(rule))
     problems.extend(quote_problems(ruleset, source))
     problems.sort(key=lambda p: (p.severity != "error", _location_key(p.location), p.code))
     return LintResult(rules_checked=len(ruleset.rules), problems=problems)
+
+
+def compile_problems(ruleset: RuleSet) -> list[LintProblem]:
+    """What compiling the rules finds: a negation cycle, and every limit of durable_rules' network they go over."""
+    try:
+        compiled = compile_ruleset(ruleset, check_limits=False)
+    except RuleError as exc:
+        return [_from_problem(p) for p in exc.problems]
+    return [_from_problem(p) for p in engine_limit_problems(compiled)]
 
 
 def _from_problem(problem: Problem) -> LintProblem:
@@ -101,7 +113,7 @@ def _from_problem(problem: Problem) -> LintProblem:
 
 def _location_key(location: str) -> tuple[str, int]:
     parts = location.split(":")
-    line = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    line = int(parts[1]) if len(parts) > 1 and parts[1].isascii() and parts[1].isdigit() else 0
     return parts[0], line
 
 
@@ -305,11 +317,21 @@ def _pack_source(pack: Pack) -> tuple[str | None, LintProblem | None]:
     name = data.get("source_text") if isinstance(data, dict) else None
     if name is None:
         return None, None
-    path = Path(pack.path) / str(name)
+    folder = Path(pack.path).resolve()
+    path = (folder / str(name)).resolve()
+    if not path.is_relative_to(folder):
+        # A pack names the text its quotes come from; reading any file (/etc/passwd, /dev/zero) would show its words.
+        return None, LintProblem(
+            severity="error",
+            code="source_outside_pack",
+            location=str(meta),
+            message=f"source_text {shown(name)}: resolves outside the pack's folder",
+            hint="keep the text in the pack and name it relative to pack.yaml",
+        )
     try:
         return normalise(read_text(path)), None
     except InputError as exc:
-        return None, LintProblem(severity="error", code="source_not_found", location=str(meta), message=f"source_text {name!r}: {exc.problems[0].message}", hint="name a text file beside pack.yaml")
+        return None, LintProblem(severity="error", code="source_not_found", location=str(meta), message=f"source_text {shown(name)}: {exc.problems[0].message}", hint="name a text file beside pack.yaml")
 
 
 def _short(text: str, limit: int = 80) -> str:

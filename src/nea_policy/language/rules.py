@@ -22,9 +22,10 @@ from nea_policy.language.conditions import (
     iter_comparisons,
     parse_condition,
 )
-from nea_policy.model.documents import Document, load_document
+from nea_policy.model.documents import Document, decode_bytes, load_document, parse_document
 from nea_policy.model.fact_types import BASE_TYPES, FACT_TYPES, FINDING, FieldSpec
 from nea_policy.model.facts import LEVEL_ORDER
+from nea_policy.model.files import read_bytes
 
 TEMPLATE_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\}")
 
@@ -216,12 +217,14 @@ def read_ruleset(dirs: list[str | Path] | None = None, extra: list[str | Path] |
         packs.append(pack)
         for path in files:
             try:
-                document = load_document(path)
+                # Read once, bounded: the digest is of the bytes parsed, not of a second, unbounded read.
+                raw = read_bytes(path)
+                document = parse_document(decode_bytes(raw, str(path)), str(path))
             except InputError as exc:
                 collector.problems.extend(exc.problems)
                 continue
             digest.update(path.name.encode())
-            digest.update(path.read_bytes())
+            digest.update(raw)
             specs.extend(_rule_specs(document, pack.name, collector))
     rules = _validate(specs, collector)
     return RuleSet(tuple(rules), tuple(packs), "sha256:" + digest.hexdigest()[:16]), collector.problems

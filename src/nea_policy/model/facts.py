@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from nea_policy.errors import Problem, ScenarioError
+from nea_policy.model.display import shown
 from nea_policy.model.documents import (
     DEFAULT_MAX_BYTES,
     Document,
@@ -27,6 +28,7 @@ from nea_policy.model.documents import (
     parse_document,
 )
 from nea_policy.model.iso_countries import ISO_ALPHA2, USER_ASSIGNED, USER_ASSIGNED_TEXT
+from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits, size_problems
 
 
 class Level(str, Enum):
@@ -261,11 +263,15 @@ class Agreement(_Strict):
     kind: AgreementKind
 
 
+#: No estimate of people can exceed the world's population; the bound also keeps the ratios the engine derives finite.
+MAX_ESTIMATE = 10_000_000_000
+
+
 class Estimate(_Strict):
     """A size estimate as a range, with how it was made."""
 
-    low: StrictInt = Field(ge=0)
-    high: StrictInt = Field(ge=0)
+    low: StrictInt = Field(ge=0, le=MAX_ESTIMATE, description="at least this many people (at most 10,000,000,000)")
+    high: StrictInt = Field(ge=0, le=MAX_ESTIMATE, description="at most this many people (at most 10,000,000,000)")
     kind: EstimateKind
     by: Text | None = Field(None, description="who made the estimate")
 
@@ -466,11 +472,17 @@ def _code(value: Any) -> str | None:
 # --- turning input into a Scenario, with errors that name the place --------------------------------
 
 
-def scenario_from_document(document: Document) -> Scenario:
-    """Validate a parsed file as a Scenario; every problem at once, each with file:line and field path."""
+def scenario_from_document(document: Document, *, limits: SizeLimits = DEFAULT_LIMITS) -> Scenario:
+    """Validate a parsed file as a Scenario; every problem at once, each with file:line and field path.
+
+    A scenario over the size limits is refused before it is validated (the engine refuses it too).
+    """
     data = document.data
     if not isinstance(data, dict):
         raise ScenarioError([Problem("not_a_mapping", f"the top level must be a mapping (countries:, flows: ...), not {_type_name(data)}", document.locate(()), path=())])
+    too_large = size_problems(data, limits, document.locate)
+    if too_large:
+        raise ScenarioError(too_large)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -483,14 +495,14 @@ def scenario_from_document(document: Document) -> Scenario:
     raise ScenarioError(problems) from None
 
 
-def load_scenario(source: Scenario | dict[str, Any] | str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Scenario:
+def load_scenario(source: Scenario | dict[str, Any] | str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: SizeLimits = DEFAULT_LIMITS) -> Scenario:
     """A Scenario from a Scenario, a dict, or a path to a YAML/JSON fact file."""
     if isinstance(source, Scenario):
         return source
     if isinstance(source, dict):
-        return scenario_from_document(Document(name="<scenario>", data=source))
+        return scenario_from_document(Document(name="<scenario>", data=source), limits=limits)
     if isinstance(source, (str, Path)):
-        return scenario_from_document(load_document(source, max_bytes=max_bytes))
+        return scenario_from_document(load_document(source, max_bytes=max_bytes, max_nodes=limits.max_nodes), limits=limits)
     raise TypeError(f"expected a Scenario, a dict or a path, got {type(source).__name__}")
 
 
@@ -509,15 +521,40 @@ def _position(location: str) -> tuple[int, int]:
     return 0, 0
 
 
+
 def _type_name(value: Any) -> str:
     return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "nothing"}.get(type(value), type(value).__name__)
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,79}")
 
 
 def _path_text(path: tuple[str | int, ...]) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _NAME.fullmatch(str(part)):
+            # A key that is not a name (`x[0]`, one holding controls or a megabyte) is quoted, so it reads as one key.
+            out += f"[{shown(part, 40)}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out
+
+
+def _real_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """The parts of a pydantic error location that are keys and indexes of the data (not validator or union tags)."""
+    path: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+            node = node[part]
+        elif index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
+            pass  # a missing field: the last part names what is not there
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
 
 
 def _model_at(path: tuple[str | int, ...], root: type[BaseModel]) -> type[BaseModel] | None:
@@ -547,7 +584,7 @@ def validation_problems(exc: ValidationError, document: Document, root: type[Bas
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):
         # pydantic may put validator or union-branch tags in loc; keep only real path parts
-        path = tuple(part for part in error["loc"] if isinstance(part, int) or not ("[" in part or part.startswith("function-")))
+        path = _real_path(tuple(error["loc"]), document.data)
         where = document.locate(path)
         field_path = _path_text(path) or "(top level)"
         kind = error["type"]
@@ -558,12 +595,12 @@ def validation_problems(exc: ValidationError, document: Document, root: type[Bas
             choices = sorted(owner.model_fields) if owner else []
             close = difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else (f"allowed fields: {', '.join(choices)}" if choices else "")
-            problems.append(Problem("unknown_field", f"{field_path}: unknown field {name!r}", where, hint, path=path))
+            problems.append(Problem("unknown_field", f"{field_path}: unknown field {shown(name, 40)}", where, hint, path=path))
         elif kind == "missing":
             problems.append(Problem("missing_field", f"{field_path}: required field is missing", where, "add it", path=path))
         elif kind == "enum":
             allowed = error.get("ctx", {}).get("expected", "")
-            problems.append(Problem("bad_value", f"{field_path}: {given!r} is not allowed; allowed: {allowed}", where, path=path))
+            problems.append(Problem("bad_value", f"{field_path}: {shown(given)} is not allowed; allowed: {allowed}", where, path=path))
         elif isinstance(error.get("ctx", {}).get("error"), ScenarioError):
             for p in error["ctx"]["error"].problems:
                 problems.append(_locate_problem(p, document))
@@ -585,7 +622,7 @@ def _parse_path(text: str) -> tuple[str | int, ...]:
     for chunk in text.replace("]", "").replace("[", ".").split("."):
         if chunk == "":
             continue
-        parts.append(int(chunk) if chunk.isdigit() else chunk)
+        parts.append(int(chunk) if chunk.isascii() and chunk.isdigit() else chunk)
     return tuple(parts)
 
 
@@ -596,5 +633,4 @@ def _code_for(kind: str) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shown(value)

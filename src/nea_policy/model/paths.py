@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from nea_policy.errors import InputError, Problem
+from nea_policy.model.display import shown
+from nea_policy.model.documents import parse_document
 from nea_policy.model.facts import Agreement, Country, Flow, Party, Region, Relation, pair_key
 
 # Scenario collections, the engine fact type each becomes, and how an entry is keyed.
@@ -43,20 +43,27 @@ def assignment_of(path: str, value: Any, *, origin: str | None = None) -> Assign
 def _path_parts(path_text: str, text: str, origin: str | None) -> tuple[str, ...]:
     path = tuple(part.strip() for part in path_text.strip().split("."))
     if not path_text.strip() or any(not part for part in path):
-        raise InputError(f"{'--set ' if origin is None else ''}{text!r}: the path {path_text!r} has an empty part; write e.g. countries.CN.labor_shortage", code="bad_assignment", location=origin or "--set")
+        raise InputError(
+            f"{'--set ' if origin is None else ''}{shown(text, 40)}: the path {shown(path_text, 40)} has an empty part; write e.g. countries.CN.labor_shortage",
+            code="bad_assignment",
+            location=origin or "--set",
+        )
     return path
 
 
 def parse_assignment(text: str, *, origin: str | None = None) -> Assignment:
     """Parse `PATH=VALUE`; the value is read as a YAML scalar or list, so `true`, `3`, `[a, b]` and `null` work."""
     if "=" not in text:
-        raise InputError(f"--set {text!r}: expected PATH=VALUE, e.g. flows.kp-to-cn.legal_status=regular", code="bad_assignment", location=origin or "--set")
+        raise InputError(f"--set {shown(text, 40)}: expected PATH=VALUE, e.g. flows.kp-to-cn.legal_status=regular", code="bad_assignment", location=origin or "--set")
     path_text, value_text = text.split("=", 1)
     path = _path_parts(path_text, text, origin)
     try:
-        value = yaml.safe_load(value_text) if value_text.strip() else None
-    except yaml.YAMLError:
-        value = value_text
+        # The reader of fact files, with its bounds: a value of a few aliases must not expand to billions of nodes.
+        value = parse_document(value_text, "--set", fmt="yaml").data if value_text.strip() else None
+    except InputError as exc:
+        if exc.code != "yaml_syntax":
+            raise InputError([Problem(p.code, f"--set {shown(text)}: {p.message}", origin or "--set", p.hint) for p in exc.problems]) from None
+        value = value_text  # not YAML: the text itself (e.g. a title with a colon)
     if isinstance(value, dict):
         # No field takes a mapping, so `title=What if: a = b` is text, not YAML.
         value = value_text
@@ -85,7 +92,7 @@ def field_path(a: Assignment, data: dict[str, Any]) -> str:
     index = _find_entry(head, data.get(head) or [], rest[0], a)
     out = f"{head}[{index}]"
     for step in rest[1:]:
-        out += f"[{step}]" if step.isdigit() else f".{step}"
+        out += f"[{step}]" if _is_index(step) else f".{step}"
     return out
 
 
@@ -96,7 +103,7 @@ def _apply(data: dict[str, Any], a: Assignment) -> None:
         return
     if head not in COLLECTIONS:
         choices = [*COLLECTIONS, *_TOP_LEVEL]
-        raise _bad(a, f"{head!r} is not a part of a scenario; use one of {', '.join(choices)}", _close(head, choices))
+        raise _bad(a, f"{shown(head, 40)} is not a part of a scenario; use one of {', '.join(choices)}", _close(head, choices))
     if not rest:
         raise _bad(a, f"name the entry, e.g. {head}.<id>.<field>", "")
     entries = data.get(head)
@@ -108,7 +115,7 @@ def _apply(data: dict[str, Any], a: Assignment) -> None:
     field = rest[1]
     model = MODELS[head]
     if field not in model.model_fields:
-        raise _bad(a, f"a {COLLECTIONS[head]} has no field {field!r}", _close(field, list(model.model_fields)) or f"fields: {', '.join(model.model_fields)}")
+        raise _bad(a, f"a {COLLECTIONS[head]} has no field {shown(field, 40)}", _close(field, list(model.model_fields)) or f"fields: {', '.join(model.model_fields)}")
     target: Any = entries[index]
     for step in rest[1:-1]:
         target = _step(target, step, a)
@@ -125,7 +132,7 @@ def _apply(data: dict[str, Any], a: Assignment) -> None:
 
 
 def _find_entry(collection: str, entries: list[Any], name: str, a: Assignment) -> int:
-    if name.isdigit():
+    if _is_index(name):
         return _list_index(entries, name, a)
     keys: list[str] = []
     wanted = pair_key(*name.split("-", 1)) if collection == "relations" and name.count("-") == 1 else name
@@ -136,7 +143,7 @@ def _find_entry(collection: str, entries: list[Any], name: str, a: Assignment) -
             return i
     hint = _close(name, keys) or (f"entries: {', '.join(keys)}" if keys else "")
     what = {"countries": "code", "parties": "code", "relations": "pair of codes (e.g. CN-RU)"}.get(collection, "id")
-    raise _bad(a, f"no entry in {collection} has the {what} {name!r}", hint)
+    raise _bad(a, f"no entry in {collection} has the {what} {shown(name, 40)}", hint)
 
 
 def entry_key(collection: str, entry: Any) -> str:
@@ -155,15 +162,20 @@ def _step(target: Any, step: str, a: Assignment) -> Any:
         return target[_list_index(target, step, a)]
     if isinstance(target, dict):
         if step not in target:
-            raise _bad(a, f"{step!r} is not set in the file, so it has no parts to change", "set the whole field instead")
+            raise _bad(a, f"{shown(step, 40)} is not set in the file, so it has no parts to change", "set the whole field instead")
         return target[step]
-    raise _bad(a, f"{step!r}: the value before it holds no fields", "")
+    raise _bad(a, f"{shown(step, 40)}: the value before it holds no fields", "")
 
 
 def _list_index(items: list[Any], step: str, a: Assignment) -> int:
-    if not step.isdigit() or int(step) >= len(items):
-        raise _bad(a, f"{step!r} is not a position in a list of {len(items)} (0 to {len(items) - 1})", "")
+    if not _is_index(step) or int(step) >= len(items):
+        raise _bad(a, f"{shown(step, 40)} is not a position in a list of {len(items)} (0 to {len(items) - 1})", "")
     return int(step)
+
+
+def _is_index(step: str) -> bool:
+    """Whether a path part is a list position: ASCII digits only ('²'.isdigit() is true, but int('²') fails)."""
+    return step.isascii() and step.isdigit() and len(step) < 19
 
 
 def _set(target: dict[str, Any], key: str, value: Any) -> None:
@@ -179,7 +191,7 @@ def _close(word: str, choices: list[str]) -> str:
 
 
 def _bad(a: Assignment, message: str, hint: str) -> InputError:
-    return InputError([Problem("bad_set_path", f"{a.text!r}: {message}", a.origin or "--set", hint)])
+    return InputError([Problem("bad_set_path", f"{shown(a.text)}: {message}", a.origin or "--set", hint)])
 
 
 def blame(problem: Problem, landing: dict[str, Assignment]) -> Problem:

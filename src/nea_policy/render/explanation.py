@@ -8,8 +8,9 @@ from typing import Any
 from nea_policy.analysis.counterfactuals import DISTANCE_NOTE, Counterfactuals, format_value
 from nea_policy.analysis.explain import CandidateReport, Explanation, WhyNot
 from nea_policy.analysis.matcher import FAILED, HELD, MISSING, ConditionResult
-from nea_policy.model.display import NOT_SET, visible
+from nea_policy.model.display import NOT_SET, flat, visible, written_out
 from nea_policy.model.report import FindingNode, Recommendation
+from nea_policy.render.markdown import md
 from nea_policy.render.text import evidence_text
 
 _MARK = {HELD: "ok", FAILED: "NO", MISSING: "??"}
@@ -80,7 +81,7 @@ def _changes_lines(found: Counterfactuals | None, width: int) -> list[str]:
         what = ", ".join(f"{c.path}: {format_value(c.old) if c.old is not None else NOT_SET} -> {format_value(c.new)}" for c in change_set.changes)
         facts = f"{change_set.facts_changed} fact{'s' if change_set.facts_changed != 1 else ''} changed"
         lines += _wrap(f"{index}. for {change_set.subject}: {what} ({facts}, distance {change_set.distance})", width, "  ")
-        lines += ["     " + change_set.command]
+        lines += ["     " + written_out(change_set.command)]
     if not found.change_sets:
         lines += _wrap(f"none found: {found.note}", width, "  ")
     lines += _wrap(f"(search: {found.proposed} proposed, {found.verified} evaluated, ended by: {found.stopped_by})", width, "  ")
@@ -90,7 +91,7 @@ def _changes_lines(found: Counterfactuals | None, width: int) -> list[str]:
 def render_explanation_text(explanation: Explanation, *, width: int = 100) -> str:
     """Plain text: the proof tree, or the why-not, then the verified change sets."""
     about = f" for {explanation.subject}" if explanation.subject else ""
-    head = f"{explanation.kind} {explanation.target}{about}: {'holds' if explanation.holds else 'does not hold'} in {explanation.scenario}"
+    head = flat(f"{explanation.kind} {explanation.target}{about}: {'holds' if explanation.holds else 'does not hold'} in {explanation.scenario}")
     lines = [head, "=" * min(len(head), width), ""]
     def tree(node: FindingNode, indent: str) -> None:
         lines.extend(_wrap(f"- {node.title} [{node.finding}, rule {node.rule}] — {node.subject.name}: {node.justification}", width, indent))
@@ -124,17 +125,23 @@ def render_explanation_text(explanation: Explanation, *, width: int = 100) -> st
 
 
 def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    # Every value from the facts or the rules, as literal Markdown: no HTML, no link, one line, table-safe.
+    return md(str(text))
+
+
+def _code(text: Any) -> str:
+    """Text for inside a code span (nothing is formatting there): one line, no backtick to end it, table-safe."""
+    return flat(text).replace("`", "'").replace("|", "\\|")
 
 
 def render_explanation_markdown(explanation: Explanation) -> str:
     """Markdown: the proof tree as nested lists, or a table of conditions per candidate; change sets as code."""
-    about = f" for `{explanation.subject}`" if explanation.subject else ""
-    out = [f"## `{explanation.target}`{about}: {'holds' if explanation.holds else 'does not hold'}", "", f"Scenario: {_md(explanation.scenario)}", ""]
+    about = f" for `{_code(explanation.subject)}`" if explanation.subject else ""
+    out = [f"## `{_code(explanation.target)}`{about}: {'holds' if explanation.holds else 'does not hold'}", "", f"Scenario: {_md(explanation.scenario)}", ""]
 
     def tree(node: FindingNode, depth: int) -> None:
         pad = "  " * depth
-        out.append(f"{pad}- **{_md(node.title)}** (`{node.finding}`): {_md(node.justification)}")
+        out.append(f"{pad}- **{_md(node.title)}** (`{_code(node.finding)}`): {_md(node.justification)}")
         for item in node.evidence:
             out.append(f"{pad}  - {_md(evidence_text(item))}")
         for child in node.because:
@@ -155,23 +162,23 @@ def render_explanation_markdown(explanation: Explanation) -> str:
         if reason.note:
             out += [f"_{_md(reason.note)}_", ""]
         for index, candidate in enumerate(reason.candidates, 1):
-            out += [f"### Candidate {index}: rule `{candidate.rule}`, {_md(_binding(candidate))}", ""]
+            out += [f"### Candidate {index}: rule `{_code(candidate.rule)}`, {_md(_binding(candidate))}", ""]
             out += ["| condition, in words | outcome | as written |", "|---|---|---|"]
             for result in candidate.results:
-                out.append(f"| {_md(_sentence(result))} | {result.outcome} | `{_md(result.condition)}` |")
+                out.append(f"| {_md(_sentence(result))} | {result.outcome} | `{_code(result.condition)}` |")
                 for branch in result.branches:
-                    out += [f"| — {'or ' if i == 0 and branch is not result.branches[0] else ''}{_md(_sentence(item))} | {item.outcome} | `{_md(item.condition)}` |" for i, item in enumerate(branch)]
+                    out += [f"| — {'or ' if i == 0 and branch is not result.branches[0] else ''}{_md(_sentence(item))} | {item.outcome} | `{_code(item.condition)}` |" for i, item in enumerate(branch)]
             for nested in candidate.needed:
-                out += ["", f"Why not `{nested.target}` for `{nested.subject}`:", ""]
+                out += ["", f"Why not `{_code(nested.target)}` for `{_code(nested.subject)}`:", ""]
                 for inner in nested.candidates:
-                    failing = "; ".join(f"{_md(_sentence(r))} (`{_md(r.condition)}`)" for r in inner.results if r.outcome != HELD)
-                    out.append(f"- rule `{inner.rule}` ({_md(_binding(inner))}): {failing or 'holds'}")
+                    failing = "; ".join(f"{_md(_sentence(r))} (`{_code(r.condition)}`)" for r in inner.results if r.outcome != HELD)
+                    out.append(f"- rule `{_code(inner.rule)}` ({_md(_binding(inner))}): {failing or 'holds'}")
             out.append("")
     found = explanation.changes
     if found is not None:
         out += [f"### What would make it {'fire' if found.goal == 'fire' else 'stop holding'}", ""]
         for change_set in found.change_sets:
-            out += [f"- for `{change_set.subject}` ({change_set.facts_changed} fact(s) changed, distance {change_set.distance}):", "", "  ```sh", f"  {change_set.command}", "  ```"]
+            out += [f"- for `{_code(change_set.subject)}` ({change_set.facts_changed} fact(s) changed, distance {change_set.distance}):", "", "  ```sh", f"  {written_out(change_set.command)}", "  ```"]
         if found.change_sets:
             out += ["", f"_Distance: {_md(DISTANCE_NOTE)}._"]
         if not found.change_sets:

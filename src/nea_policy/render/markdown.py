@@ -102,8 +102,8 @@ def _finding(node: FindingNode, depth: int) -> list[str]:
 
 
 def _code(text: str) -> str:
-    # Inside a code span nothing is formatting, but a backtick would end it.
-    return visible(text).replace("`", "'")
+    # Inside a code span nothing is formatting, but a backtick would end it, a newline the line, a pipe the cell.
+    return " ".join(visible(text).split()).replace("`", "'").replace("|", "\\|")
 
 
 def _references(sections: list[str], reports: list[Report]) -> str:

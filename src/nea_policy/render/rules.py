@@ -7,7 +7,7 @@ import textwrap
 
 from nea_policy.language.rule_docs import RuleDoc, RuleSummary, rule_graph
 from nea_policy.language.rules import RuleSet
-from nea_policy.model.display import visible
+from nea_policy.model.display import flat, visible
 
 
 def graph_mermaid(ruleset: RuleSet) -> str:
@@ -61,7 +61,7 @@ def render_rule_list(summaries: list[RuleSummary]) -> str:
     kind_width = max(len(s.kind) for s in summaries)
     lines = [f"{'ID'.ljust(id_width)}  {'KIND'.ljust(kind_width)}  TITLE"]
     for s in summaries:
-        title = s.title if s.concludes == s.id else f"{s.title} (concludes {s.concludes})"
+        title = flat(s.title if s.concludes == s.id else f"{s.title} (concludes {s.concludes})")
         lines.append(f"{s.id.ljust(id_width)}  {s.kind.ljust(kind_width)}  {title}")
     return "\n".join(visible(line) for line in lines) + "\n"
 

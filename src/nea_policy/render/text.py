@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from nea_policy.model.display import display_value, visible
+from nea_policy.model.display import display_value, flat, visible
 from nea_policy.model.report import Evidence, FindingNode, Recommendation, Report
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def evidence_text(item: Evidence) -> str:
 def render_text(report: Report, *, width: int = 88, show_findings: bool = True, actor: str | None = None) -> str:
     """The report as plain readable text, wrapped to width."""
     out: list[str] = []
-    title = report.scenario.title
+    title = flat(report.scenario.title)
     out += [title, "=" * len(title), ""]
     if report.scenario.description:
         out += [*textwrap.wrap(report.scenario.description, width), ""]
@@ -42,7 +42,7 @@ def render_text(report: Report, *, width: int = 88, show_findings: bool = True, 
         out += [f"No recommendation is addressed to {actor}." if actor else "No recommendation applies to this scenario.", ""]
     for code in actors:
         name = report.scenario.actor_name(code)
-        heading = f"Recommendations to {name} ({code})"
+        heading = flat(f"Recommendations to {name} ({code})")
         out += [heading, "-" * len(heading), ""]
         for rec in (r for r in recommendations if code in r.actors):
             out += _recommendation(rec, width, show_findings)
@@ -99,7 +99,9 @@ def print_rich(report: Report, console: Console, *, show_findings: bool = True, 
     from rich.tree import Tree
 
     def t(text: str, style: str = "") -> Text:
-        return Text(visible(text), style=style)
+        # One line per value: a newline in a name would otherwise start a line of its own in the layout. (Every other
+        # character that breaks a line, \r or \u2028, is written out by visible.)
+        return Text(visible(text.replace("\n", " ")), style=style)
 
     console.print(t(report.scenario.title, "bold underline"))
     if report.scenario.description:
