@@ -11,32 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
-from nea_policy.analysis.compare import Comparison, compare_scenarios
-from nea_policy.analysis.counterfactuals import (
-    Counterfactuals,
-    Limits,
-    Situation,
-    normalize_subject,
-    resolve_target,
-    search,
-)
-from nea_policy.analysis.explain import Explanation, WhyNot, explain, why_not
-from nea_policy.analysis.interview import (
-    Goal,
-    Interview,
-    InterviewRequest,
-    InterviewStep,
-    answers_from,
-    facts_stated,
-    merge_structure,
-    next_step,
-    run_interview,
-    scenario_data,
-)
-from nea_policy.analysis.sweep import SweepResult, sweep
-from nea_policy.analysis.whatif import WhatIf, what_if_report
 from nea_policy.engine.engine import Engine as CoreEngine
 from nea_policy.errors import (
     EvaluationError,
@@ -61,7 +37,17 @@ from nea_policy.model.files import read_stream
 from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits
 from nea_policy.model.paths import Assignment
 from nea_policy.model.report import Report
-from nea_policy.render.interview import Ask, Say, ask_structure, make_answerer, needs_structure, progress_printer, say_problems
+
+# The analyses are imported where they are called: `nea-policy evaluate` (the command most scripts run) should not
+# pay for explain, counterfactuals, interview, sweep and what-if at start-up.
+if TYPE_CHECKING:
+    from nea_policy.analysis.compare import Comparison
+    from nea_policy.analysis.counterfactuals import Counterfactuals, Limits
+    from nea_policy.analysis.explain import Explanation, WhyNot
+    from nea_policy.analysis.interview import Goal, Interview, InterviewRequest, InterviewStep
+    from nea_policy.analysis.sweep import SweepResult
+    from nea_policy.analysis.whatif import WhatIf
+    from nea_policy.render.interview import Ask, Say
 
 ScenarioSource = Scenario | dict[str, Any] | str | Path
 
@@ -96,10 +82,15 @@ class Engine(CoreEngine):
 
         `file` is what the ready `what-if` command lines of the change sets name (default: the path given, or FILE).
         """
+        from nea_policy.analysis.explain import explain
+
         return explain(self, self._scenario(scenario), rule_id, subject, file=file or _file_of(scenario), **options)
 
     def why_not(self, scenario: ScenarioSource, rule_id: str, subject: str | None = None) -> WhyNot:
         """Per candidate binding, which conditions of the rule held, failed or are missing; closest first."""
+        from nea_policy.analysis.counterfactuals import Situation, resolve_target
+        from nea_policy.analysis.explain import why_not
+
         conclusion, kind = resolve_target(self, rule_id)
         return why_not(Situation.of(self, self._scenario(scenario), _file_of(scenario)), conclusion, kind, subject)
 
@@ -107,6 +98,8 @@ class Engine(CoreEngine):
         self, scenario: ScenarioSource, rule_id: str, subject: str | None = None, *, goal: Literal["fire", "stop"] | None = None, limits: Limits | None = None
     ) -> Counterfactuals:
         """Smallest verified change sets that make the conclusion fire (or, when it holds, stop); goal 'fire' or 'stop'."""
+        from nea_policy.analysis.counterfactuals import Situation, normalize_subject, resolve_target, search
+
         conclusion, _ = resolve_target(self, rule_id)
         subject = normalize_subject(subject)
         situation = Situation.of(self, self._scenario(scenario), _file_of(scenario))
@@ -117,6 +110,8 @@ class Engine(CoreEngine):
 
     def sweep(self, scenario: ScenarioSource, vary: dict[str, list[Any]], **options: Any) -> SweepResult:
         """Evaluate the grid of scenarios the varied paths span; which recommendations hold at each point (see analysis.sweep)."""
+        from nea_policy.analysis.sweep import sweep
+
         return sweep(self, self._scenario(scenario), vary, **options)
 
 
@@ -316,6 +311,8 @@ def compare_sources(
     limits: SizeLimits | None = None,
 ) -> Comparison:
     """Compare what two fact files lead to, with the fact differences behind each change."""
+    from nea_policy.analysis.compare import compare_scenarios
+
     scenarios = _read_all([base, variant], max_bytes=max_bytes, stdin=stdin, limits=limits)
     with _located_at(f"{base}, {variant}"):
         return compare_scenarios(scenarios[0], scenarios[1], make_engine(rules, extra_rules, limits=limits))
@@ -340,6 +337,8 @@ def what_if_source(
 def what_if_document(engine: CoreEngine, document: Document, assignments: list[str | Assignment]) -> WhatIf:
     """Apply changes (`PATH=VALUE` text, or Assignments made from data) to a parsed fact file: the changed scenario's
     report, and its comparison with the original (what `nea-policy what-if` and `POST /v1/what-if` answer)."""
+    from nea_policy.analysis.whatif import what_if_report
+
     return what_if_report(document, assignments, engine)[2]
 
 
@@ -392,6 +391,8 @@ def interview_next(
     The scenario must validate (ScenarioError, located); a bad unknown path is an InputError (`unknown_field_path`,
     `answered_and_unknown`).
     """
+    from nea_policy.analysis.interview import next_step
+
     return next_step(engine if engine is not None else make_engine(rules, extra_rules), request)
 
 
@@ -414,6 +415,9 @@ def interview_source(
     The structure comes from the file; what it lacks comes from the answers file, or is asked first. A field the
     answers file does not state is answered "don't know".
     """
+    from nea_policy.analysis.interview import answers_from, facts_stated, merge_structure, run_interview, scenario_data
+    from nea_policy.render.interview import ask_structure, make_answerer, needs_structure, progress_printer, say_problems
+
     if source == STDIN and answers is None:
         raise InputError("standard input is where the answers are typed; name the fact file, or give --answers", code="stdin_in_use", location="<stdin>")
     if source == STDIN and answers == STDIN:
