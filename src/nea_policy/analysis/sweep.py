@@ -11,7 +11,6 @@ run in its own session by a worker with its own Engine; the result is the same a
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import os
@@ -30,12 +29,7 @@ from nea_policy.errors import InputError, Problem, ScenarioError
 from nea_policy.model.display import display_value, shown
 from nea_policy.model.facts import Scenario, load_scenario, pair_key
 from nea_policy.model.limits import DEFAULT_LIMITS, SizeLimits
-from nea_policy.model.paths import (
-    MODELS,
-    apply_assignments,
-    entry_key,
-    parse_assignment,
-)
+from nea_policy.model.paths import MODELS, apply_assignments, assignment_of, entry_key, parse_assignment
 
 if TYPE_CHECKING:
     from nea_policy.language.rules import RuleSet
@@ -106,6 +100,19 @@ def grid_size(vary: dict[str, list[Any]]) -> int:
 def grid(vary: dict[str, list[Any]]) -> Iterator[tuple[Any, ...]]:
     """Every combination of values, the last path changing fastest, one at a time (nothing is built beforehand)."""
     return itertools.product(*vary.values())
+
+
+class _OneEntry:
+    """A scenario of one entry, to encode it: what the fact encoder reads of a Scenario (building one costs more)."""
+
+    def __init__(self, collection: str, model: BaseModel) -> None:
+        self.countries: list[Any] = []
+        self.parties: list[Any] = []
+        self.regions: list[Any] = []
+        self.relations: list[Any] = []
+        self.agreements: list[Any] = []
+        self.flows: list[Any] = []
+        getattr(self, collection).append(model)
 
 
 @dataclass(frozen=True)
@@ -184,18 +191,16 @@ class _Grid:
         return [changed.get(f["id"], f) for f in self.base_facts]
 
     def _encode_entry(self, entry: _Entry, settings: list[tuple[str, Any]]) -> dict[str, Any] | None:
-        item = copy.deepcopy(self.data[entry.collection][entry.index])
-        mini = {entry.collection: [item]}
-        assignments = [self._parse(f"{entry.collection}.{entry.key}.{'.'.join(path.split('.')[2:])}={_text(value)}") for path, value in settings]
+        # apply_assignments copies what it changes; the values are already parsed (no YAML read back from text)
+        mini = {entry.collection: [self.data[entry.collection][entry.index]]}
+        assignments = [assignment_of(f"{entry.collection}.{entry.key}.{'.'.join(path.split('.')[2:])}", value) for path, value in settings]
         mini = self._apply(mini, assignments)
         try:
             model = MODELS[entry.collection].model_validate(mini[entry.collection][0])
         except ValidationError as exc:
             where = ", ".join(f"{p}={display_value(v)}" for p, v in settings)
             raise ScenarioError(f"the grid point {where} is not a valid scenario: {exc.errors(include_url=False)[0]['msg']}", code="bad_grid_point", location="--vary") from None
-        holder = Scenario.model_construct(countries=[], regions=[], relations=[], agreements=[], flows=[])
-        getattr(holder, entry.collection).append(model)
-        encoded = self.encode(holder)
+        encoded = self.encode(_OneEntry(entry.collection, model))  # type: ignore[arg-type]
         return encoded[0] if encoded else None
 
     def _whole(self, point: tuple[Any, ...]) -> list[dict[str, Any]]:
