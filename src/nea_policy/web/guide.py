@@ -20,7 +20,7 @@ from nea_policy.web.form import Control, FormView, build_answer, entry_values
 #: The name of the answer control(s) of the question asked.
 ANSWER = "answer"
 #: Blank rows offered for a question whose answer is a list of estimates or labels.
-BLANK_ROWS = 2
+BLANK_ROWS = 4
 
 
 @dataclass
@@ -87,6 +87,10 @@ def answer(data: dict[str, Any], unknown: list[str], question: str, kind: str, p
     (`kind` is the question's kind; nothing posted is "don't know")."""
     spec = _spec(Question(field=question, label="", kind=kind, choices=[], reason="", waiting=[], recommendations_waiting=0, findings_waiting=0), fields)
     value = entry_values((spec,), pairs).get(ANSWER)
+    if value is None and spec.kind not in ("enums", "lines", "rows"):
+        raise InputError("choose an answer first, or press “Don't know”", code="no_answer", location=question)
+    if value is None:
+        value = []  # nothing chosen of a list is an answer: none of them
     turned = interview_answer({"scenario": data, "unknown": unknown}, question, value)
     return turned.scenario, turned.unknown
 
