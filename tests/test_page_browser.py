@@ -139,7 +139,12 @@ def test_why_not_then_apply_the_first_change_makes_it_hold(page: Any) -> None:
     expect(page.locator('#results [data-rule="semi-resident-status"] .new-badge')).to_be_visible()
     expect(page.locator('[name="flows.ru-to-jp.legal_status"]')).to_have_value("unclear")
     expect(page.locator('[name="flows.ru-to-jp.has_work_and_shelter"][value="true"]')).to_be_checked()
+    expect(page.locator("#changes-h")).to_be_focused()  # what the change did is read first
+    expect(page.locator('#results [data-appeared="semi-resident-status"]')).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1200, "height": 760})
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("[data-path='flows.ru-to-jp']").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "readme.png"))
 
 

@@ -71,6 +71,18 @@
     return Array.prototype.slice.call(where.querySelectorAll(where.tagName === "DETAILS" ? ":scope > .entry-body > .field > input, :scope > .entry-body > .field > select" : "input, select, textarea"));
   }
 
+  // A class and a note (which the field's controls are described by) on each field of the list.
+  function markAll(paths, className, text) {
+    (paths || []).forEach(function (path, i) {
+      var where = byPath(path);
+      if (!where) { return; }
+      where.classList.add(className);
+      var id = className + "-" + i;
+      note(where, "mark-note", text, id);
+      controlsIn(where).forEach(function (control) { describe(control, id); });
+    });
+  }
+
   function mark(annotations) {
     clearMarks();
     (annotations.errors || []).forEach(function (problem, i) {
@@ -85,22 +97,8 @@
         describe(control, id);
       });
     });
-    (annotations.irrelevant || []).forEach(function (path, i) {
-      var where = byPath(path);
-      if (!where) { return; }
-      where.classList.add("irrelevant");
-      var id = "irrelevant-" + i;
-      note(where, "mark-note", "No longer matters: nothing it could say would change a recommendation or finding.", id);
-      controlsIn(where).forEach(function (control) { describe(control, id); });
-    });
-    (annotations.unknown || []).forEach(function (path, i) {
-      var where = byPath(path);
-      if (!where) { return; }
-      where.classList.add("unknown");
-      var id = "unknown-" + i;
-      note(where, "mark-note", "Answered “don't know”.", id);
-      controlsIn(where).forEach(function (control) { describe(control, id); });
-    });
+    markAll(annotations.irrelevant, "irrelevant", "No longer matters: nothing it could say would change a recommendation or finding.");
+    markAll(annotations.unknown, "unknown", "Answered “don't know”.");
     if (annotations.asking) {
       var asked = byPath(annotations.asking);
       if (asked) { asked.classList.add("asking"); }
@@ -213,6 +211,22 @@
       });
   }
 
+  // Put the HTML fragment a POST answers into an element (why not, the sweep's grid); the fragment says what went wrong, if anything did.
+  function fill(element, url, body, done) {
+    element.setAttribute("aria-busy", "true");
+    return fetch(url, { method: "POST", body: body })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        element.innerHTML = html;
+        element.removeAttribute("aria-busy");
+        say(done);
+      })
+      .catch(function (error) {
+        element.removeAttribute("aria-busy");
+        element.textContent = "The page could not reach its server: " + error.message;
+      });
+  }
+
   function shareLink() {
     document.querySelectorAll("[data-share]").forEach(function (input) {
       input.value = new URL(input.getAttribute("value"), window.location.href).href;
@@ -258,24 +272,18 @@
       }
       button.setAttribute("aria-expanded", "true");
       panel.hidden = false;
-      panel.setAttribute("aria-busy", "true");
       panel.textContent = "Looking for what stands in the way…";
-      fetch("/page/why-not", { method: "POST", body: formBody({ _rule: rule }) })
-        .then(function (response) { return response.text(); })
-        .then(function (html) {
-          panel.innerHTML = html;
-          panel.removeAttribute("aria-busy");
-          say("Why not: answer shown below the button.");
-        })
-        .catch(function (error) { panel.textContent = "Could not ask: " + error.message; });
+      fill(panel, "/page/why-not", formBody({ _rule: rule }), "Why not: answer shown below the button.");
       return;
     }
     var changes = button.getAttribute("data-apply-change");
     if (changes) {
       event.preventDefault();
       update({ _action: "apply", _changes: changes }, null, function () {
-        var results = document.getElementById("results");
-        results.focus();
+        // what the change did comes first: the list of what changed since the last edit
+        var changed = document.getElementById("changes-h") || document.getElementById("results-h");
+        changed.setAttribute("tabindex", "-1");
+        changed.focus();
       });
       return;
     }
@@ -302,16 +310,7 @@
       update({ _action: "answer", _question: element.getAttribute("data-question"), _kind: element.getAttribute("data-kind") }, element, focusGuide);
     } else if (element.id === "sweep-form") {
       event.preventDefault();
-      var result = document.getElementById("sweep-result");
-      result.setAttribute("aria-busy", "true");
-      fetch("/page/sweep", { method: "POST", body: formBody({}, element) })
-        .then(function (response) { return response.text(); })
-        .then(function (html) {
-          result.innerHTML = html;
-          result.removeAttribute("aria-busy");
-          say("The sweep's grid is drawn.");
-        })
-        .catch(function (error) { result.textContent = "Could not sweep: " + error.message; });
+      fill(document.getElementById("sweep-result"), "/page/sweep", formBody({}, element), "The sweep's grid is drawn.");
     }
   });
 
