@@ -162,12 +162,22 @@ def test_validation_errors_appear_beside_their_fields_all_at_once(page: Any) -> 
     expect(page.locator('[name="countries.C1.name"]')).to_be_focused()  # focus follows the entry when the form is drawn again
 
 
-def test_a_pasted_file_shows_its_problems_where_they_are(page: Any) -> None:
+def test_a_pasted_file_shows_its_problems_where_they_are_and_an_uploaded_one_opens(page: Any, engine: Engine) -> None:
     page.goto(f"{page.base}/")
     page.fill("#paste", (ROOT / "examples" / "errors" / "typo.yaml").read_text(encoding="utf-8"))
     page.click("text=Open the text")
     expect(page.locator("[data-open-problem]")).to_have_count(3)
     expect(page.locator('[data-path="countries.CN.food_insecurity"] .field-error')).to_contain_text("'awful' is not allowed")
+    expect(page.locator("#upload")).to_be_visible()  # the open panel stays open while what was opened has problems
+    with page.expect_navigation():
+        page.set_input_files("#upload", str(ROOT / "examples" / "chinese-in-the-russian-far-east.yaml"))
+    expected = engine.evaluate(load_scenario(example("chinese-in-the-russian-far-east"))).recommendation_ids()
+    expect(page.locator("#results [data-rule]").first).to_be_visible()
+    assert rules_shown(page) == expected
+    page.goto(f"{page.base}/")
+    with page.expect_navigation():
+        page.click("text=Start from the template")
+    expect(page.locator('[name="flows.cn-to-jp.legal_status"]')).to_have_value("mixed")
 
 
 def test_downloads_are_the_scenario_and_its_reports(page: Any, engine: Engine, tmp_path: Path) -> None:

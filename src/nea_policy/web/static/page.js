@@ -182,7 +182,8 @@
       grid.prepend(stale);
     }
     mark(answer.annotations);
-    if (answer.url) { history.replaceState(null, "", answer.url); }
+    // a state too large for a link leaves the address bare rather than naming an older state
+    history.replaceState(null, "", answer.url || "/");
     document.title = answer.title + " — nea-policy: recommendations for cross-border human flows";
     shareLink();
     restore(memory);
