@@ -33,11 +33,10 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def _http(port: int, rounds: int) -> dict[str, Any]:
-    from nea_policy.api import make_engine
+    from nea_policy.api import fields_read, json_schema, make_engine
     from nea_policy.web.fields import form_fields
     from nea_policy.web.form import form_pairs
     from nea_policy.web.sources import example_document
-    from nea_policy.api import fields_read, json_schema
 
     engine = make_engine()
     fields = form_fields(json_schema("facts"), fields_read(engine))

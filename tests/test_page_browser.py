@@ -17,11 +17,10 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from live_server import Server, running
 
 from nea_policy.analysis.interview import answers_from
 from nea_policy.api import Engine, load_scenario
-
-from live_server import Server, running
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

@@ -62,7 +62,7 @@ def new_entry(data: dict[str, Any], collection: str) -> dict[str, Any]:
                     return {"between": [a, b]}
         return {"between": [first, second]}
     if collection == "agreements":
-        return {"id": _fresh("agreement", _ids(data, "agreements")), "between": [first, second], "kind": list(AgreementKind)[0].value}
+        return {"id": _fresh("agreement", _ids(data, "agreements")), "between": [first, second], "kind": next(iter(AgreementKind)).value}
     if collection == "flows":
         return {"id": _fresh("flow", _ids(data, "flows")), "name": f"migrants from {names.get(first, first)} in {names.get(second, second)}", "origin": first, "destination": second}
     raise InputError(f"{collection!r} is not a part of a scenario", code="bad_action", location="_action")

@@ -167,8 +167,7 @@ def _control(spec: FieldSpec, name: str, value: Any, data: dict[str, Any], entry
     if spec.kind in ("level", "enum"):
         control.options = _options(((c, c) for c in spec.choices), value)
     elif spec.kind == "bool":
-        shown = value if isinstance(value, bool) or value is None else value
-        control.options = [Option("true", "yes", shown is True), Option("false", "no", shown is False), Option("", NOT_SET, shown is None)]
+        control.options = [Option("true", "yes", value is True), Option("false", "no", value is False), Option("", NOT_SET, value is None)]
         if not (isinstance(value, bool) or value is None):
             control.options.append(Option(str(value), f"{value} (not allowed)", True, invalid=True))
     elif spec.kind == "ref":

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nea_policy.api import Engine, Scenario, compare_scenarios
 from nea_policy.analysis.compare import ConclusionChange, FactChange
+from nea_policy.api import Engine, Scenario, compare_scenarios
 from nea_policy.model.report import FindingNode, Recommendation, Report
 
 
