@@ -32,6 +32,7 @@ REGION = EXAMPLES / "northeast-asia.yaml"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scenarios import generate_scenario  # noqa: E402
+from page_bench import measure_page, rows as page_rows  # noqa: E402
 from service_bench import measure_service, rows as service_rows  # noqa: E402
 
 TARGETS = {
@@ -388,7 +389,7 @@ def measure_peers(engine: Any, quick: bool) -> dict[str, Any]:
     return out
 
 
-SECTIONS = ("throughput", "overhead", "latency", "compile", "cold_start", "rss", "scaling", "sweep", "peers", "service")
+SECTIONS = ("throughput", "overhead", "latency", "compile", "cold_start", "rss", "scaling", "sweep", "peers", "service", "page")
 
 
 def _overhead_with_delete_state(quick: bool) -> dict[str, Any]:
@@ -452,6 +453,8 @@ def run(quick: bool, only: set[str], rss_evaluations: int, raw_delete_state: boo
         result["sweep_detail"] = sweep
     if "service" in only:
         result["service"] = measure_service(quick)
+    if "page" in only:
+        result["page"] = measure_page(quick)
     return result
 
 
@@ -501,6 +504,8 @@ def table(result: dict[str, Any]) -> str:
             rows.append(("  CLIPS per evaluation", ", ".join(f"{k} {v:.3f} ms" for k, v in parts.items()) + f"; encode (Engine.facts_of) {1e3 / entry['evals_per_s']['encode']:.3f} ms", ""))
     if "service" in result:
         rows += service_rows(result["service"])
+    if "page" in result:
+        rows += page_rows(result["page"])
     width = max(len(r[0]) for r in rows) if rows else 10
     lines = [f"nea-policy benchmark ({'quick' if result['quick'] else 'full'}) on {result['machine']['cpus']} CPUs, Python {result['machine']['python']}"]
     lines += [f"{name:<{width}}  {value}" + (f"   [target {target}]" if target else "") for name, value, target in rows]

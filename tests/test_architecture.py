@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "nea_policy"
-LAYERS = ("model", "language", "engine", "analysis", "render", "authoring", "service")
+LAYERS = ("model", "language", "engine", "analysis", "render", "authoring", "service", "web")
 
 
 @pytest.fixture(scope="module")

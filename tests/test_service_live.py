@@ -83,7 +83,7 @@ def server(log_file: Path) -> Any:
 
 def test_it_starts_as_installed_and_says_where_the_docs_are(server: Server, engine: Engine) -> None:
     banner = server.stderr().splitlines()[0]
-    assert banner == f"nea-policy serve: rules {engine.ruleset.version} ({engine.ruleset.digest}), 2 workers; API docs at {server.url}/docs"
+    assert banner == f"nea-policy serve: rules {engine.ruleset.version} ({engine.ruleset.digest}), 2 workers; the page at {server.url}/, API docs at {server.url}/docs"
     status, headers, page = server.request("GET", "/docs")
     assert status == 200 and headers["content-type"].startswith("text/html") and b"/docs/assets/swagger-ui-bundle.js" in page
 
@@ -190,3 +190,17 @@ def test_port_0_listens_on_a_free_port_that_the_banner_names(tmp_path: Path) -> 
         assert Server("127.0.0.1", port, process, errors).request("GET", "/v1/health")[0] == 200
     finally:
         stop(process)
+
+
+def test_open_opens_the_page_in_the_browser_once_the_server_answers(tmp_path: Path) -> None:
+    """`--open` hands the page's address to the user's browser (here the one $BROWSER names: a script that writes it down)."""
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n', encoding="utf-8")
+    browser.chmod(0o755)
+    with running("--open", env={"BROWSER": str(browser)}) as live:
+        deadline = time.monotonic() + 30
+        while not (opened.exists() and opened.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert opened.read_text().strip() == f"{live.url}/"
+        assert live.request("GET", "/")[0] == 200

@@ -30,7 +30,7 @@ from nea_policy.model.documents import (
     load_document,
     parse_document,
 )
-from nea_policy.language.reads import unread_facts
+from nea_policy.language.reads import ruleset_reads, unread_facts
 from nea_policy.language.rules import load_ruleset
 from nea_policy.model.facts import Scenario, load_scenario, scenario_from_document
 from nea_policy.model.files import read_stream
@@ -396,6 +396,23 @@ def interview_next(
     return next_step(engine if engine is not None else make_engine(rules, extra_rules), request)
 
 
+def interview_answer(request: InterviewRequest | dict[str, Any], field: str, answer: Any) -> InterviewRequest:
+    """Record the answer to one question of an interview turn (None: "don't know"): the next turn's request.
+
+    An answer the scenario refuses is an InputError (`bad_answer`) located at the field's path.
+    """
+    from nea_policy.analysis.interview import record_answer
+
+    return record_answer(request, field, answer)
+
+
+def interview_structure(scenario: ScenarioSource) -> dict[str, Any]:
+    """Who and what a scenario is about (countries, parties, regions, relations, flows) without its facts: where an interview starts."""
+    from nea_policy.analysis.interview import structure_of
+
+    return structure_of(load_scenario(scenario))
+
+
 def interview_source(
     source: str | None,
     *,
@@ -485,6 +502,11 @@ def check_actor(scenarios: list[Scenario], actor: str) -> None:
         )
 
 
+def fields_read(engine: CoreEngine) -> frozenset[tuple[str, str]]:
+    """Every (fact type, fact file field) some rule of the engine reads: any other field describes a scenario but changes no result."""
+    return ruleset_reads(engine.ruleset)
+
+
 SCHEMA_KINDS = ("facts", "report")
 
 
@@ -521,8 +543,11 @@ __all__ = [
     "evaluate_scenarios",
     "evaluate_sources",
     "explain_file",
+    "fields_read",
+    "interview_answer",
     "interview_next",
     "interview_source",
+    "interview_structure",
     "json_schema",
     "load_scenario",
     "make_engine",

@@ -721,6 +721,7 @@ def _origin(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...
 @click.option("--max-batch", type=click.IntRange(min=1), default=1_000, show_default=True, metavar="N", help="Most scenarios in one batch.")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info", show_default=True, help="Server log level.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log one line per request.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser once the server answers (says so when there is no browser).")
 def serve(
     host: str,
     port: int,
@@ -736,16 +737,18 @@ def serve(
     max_batch: int,
     log_level: str,
     access_log: bool,
+    open_browser: bool,
 ) -> None:
-    """Serve the API over HTTP for advisory tools: evaluate, explain, what-if, compare, sweep, batch.
+    """Serve the student page and the API over HTTP: evaluate, explain, what-if, compare, sweep, batch.
 
+    The page for students is at / (a browser at http://127.0.0.1:8000/; --open opens one). The API:
     JSON in and out (or YAML bodies with Content-Type: application/yaml), errors as
     application/problem+json, OpenAPI at /openapi.json and a docs page at /docs (served from the package,
     so it works offline). It keeps no state between requests: run several behind a load balancer.
 
     \b
     Examples:
-      nea-policy serve
+      nea-policy serve --open
       nea-policy serve --workers 2 --decision-log decisions.jsonl
       nea-policy serve --host 0.0.0.0 --api-key-file keys.txt --cors-origin https://tools.example.org
       curl -s -H 'Content-Type: application/yaml' --data-binary @examples/russians-in-japan.yaml \\
@@ -771,7 +774,7 @@ def serve(
         log_level=log_level,
         access_log=access_log,
     )
-    run_server(settings)
+    run_server(settings, open_browser=open_browser)
 
 
 # --- schema and new ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from nea_policy.analysis.answerable import (
     FieldIndex,
     country_names,
     field_index,
+    normalize_path,
     pair_name,
 )
 from nea_policy.analysis.reasons import Waiter, field_words, reason_words, waiter_words
@@ -352,6 +353,23 @@ def check_answer(data: dict[str, Any], field: AnswerableField, answer: Any) -> N
         raise InputError([Problem("bad_answer", p.message, field.path, p.hint) for p in error.problems]) from None
 
 
+def record_answer(request: InterviewRequest | dict[str, Any], path: str, answer: Any) -> InterviewRequest:
+    """The request with one question answered (None: "don't know"): its scenario and unknown fields updated as
+    `run_interview` records answers; an InputError (`unknown_field_path`, `bad_answer`) when the path is no open
+    question of the scenario or the scenario would not validate with the answer."""
+    request = request if isinstance(request, InterviewRequest) else InterviewRequest.model_validate(request)
+    index = field_index(load_scenario(request.scenario), request.unknown)
+    field = index.fields.get(normalize_path(path))
+    if field is None:
+        raise InputError(f"{path!r} is not a fact field of the scenario", code="unknown_field_path", location=path)
+    data = copy.deepcopy(request.scenario)
+    unknown = list(request.unknown)
+    if answer is not None:
+        check_answer(data, field, answer)
+    apply_answer(data, unknown, field, answer)
+    return request.model_copy(update={"scenario": data, "unknown": unknown})
+
+
 def scenario_data(scenario: Scenario) -> dict[str, Any]:
     """The fact file data of a scenario, with only what it states."""
     return scenario.model_dump(mode="json", exclude_unset=True, exclude_none=True)
@@ -451,6 +469,7 @@ __all__ = [
     "facts_stated",
     "merge_structure",
     "next_step",
+    "record_answer",
     "run_interview",
     "scenario_data",
     "structure_of",

@@ -21,6 +21,7 @@ from nea_policy.service.openapi import install_openapi
 from nea_policy.service.problems import install_problem_handlers
 from nea_policy.service.security import install_cors, require_api_key
 from nea_policy.service.settings import Settings
+from nea_policy.web import router as page_router
 
 DESCRIPTION = """Policy recommendations for cross-border human flows in Northeast Asia, with their reasons: the
 nea-policy library over HTTP. Bodies are scenarios (fact files) as JSON, or YAML with `Content-Type:
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None, *, pages: Sequence[APIRouter] =
     app.include_router(info.router, prefix="/v1", dependencies=keyed)
     app.include_router(endpoints.router, prefix="/v1", tags=["decisions"], dependencies=keyed)
     for page in pages:
-        app.include_router(page)
+        # behind the key too, when there is one: the page evaluates as the API does
+        app.include_router(page, dependencies=keyed)
     if not pages:
         app.add_api_route("/", lambda: RedirectResponse("/docs"), methods=["GET"], include_in_schema=False)
     install_docs(app)
@@ -57,8 +59,8 @@ def create_app(settings: Settings | None = None, *, pages: Sequence[APIRouter] =
 
 
 def default_pages() -> Sequence[APIRouter]:
-    """The page routers `nea-policy serve` mounts at the root (none yet: the student page will be the first)."""
-    return ()
+    """The page routers `nea-policy serve` mounts at the root: the student page."""
+    return (page_router,)
 
 
 def app_from_env() -> FastAPI:
