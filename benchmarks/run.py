@@ -37,10 +37,10 @@ from service_bench import measure_service, rows as service_rows  # noqa: E402
 
 TARGETS = {
     "overhead_vs_raw": "<= 1.3",
-    "cold_start_s": "<= 0.35",
+    "cold_start_s": "<= 0.25",
     "rss_growth_mb": "<= 5",
     "scaling_ratio_500_vs_10": "<= ~60",
-    "sweep_speedup": ">= 3",
+    "sweep_speedup": ">= 5",
     "engine_vs_clips": ">= 1",
     "service_p50_overhead_ms": "<= 1",
     "service_throughput_ratio": ">= 0.8",

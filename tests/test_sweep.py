@@ -158,3 +158,42 @@ def test_an_agreement_that_comes_and_goes_gates_the_absent_rules(engine: Engine,
     assert_every_point_isolated(engine, path, result)
     subjects = [tuple(p.holds.get("bilateral-labor-migration-regime", [])) for p in result.points]
     assert len(set(subjects)) > 1
+
+
+def _random_vary(rnd: Any, scenario: Any, negated: set[tuple[str, str]]) -> dict[str, list[Any]]:
+    """Two or three random fact fields of a scenario, each with a few values of its kind (levels, booleans,
+    enumerations); one of them, when the scenario has one, a field that what the rules negate reads (`negated`)."""
+    from nea_policy.model.fact_types import FACT_TYPES
+
+    choices: list[tuple[str, list[Any]]] = []
+    for collection, fact in (("countries", "country"), ("regions", "region"), ("relations", "relation"), ("flows", "flow"), ("agreements", "agreement")):
+        for entry in getattr(scenario, collection):
+            key = entry.code if collection == "countries" else "-".join(sorted(entry.between)) if collection == "relations" else entry.id
+            for name, spec in FACT_TYPES[fact].fields.items():
+                if spec.derived or name in ("key", "code", "id", "name", "origin", "destination", "destination_region", "country", "rising_power", "between", "kind"):
+                    continue
+                if spec.kind in ("level", "enum"):
+                    choices.append((f"{collection}.{key}.{name}", rnd.sample(list(spec.values), min(3, len(spec.values))), (fact, name) in negated))
+                elif spec.kind == "bool":
+                    choices.append((f"{collection}.{key}.{name}", [True, False], (fact, name) in negated))
+    relevant = [c for c in choices if c[2]]
+    picked = rnd.sample(choices, min(len(choices), rnd.choice([1, 2])))
+    if relevant:
+        picked.append(rnd.choice(relevant))
+    return {path: values for path, values, _ in picked}
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_random_grids_match_isolated_evaluations(engine: Engine, seed: int) -> None:
+    """The session keeps a stratum's marker in place when a change cannot reach what its rules negate: on random grids
+    over random fields (some read through negated findings, most not), every point still equals a fresh evaluation."""
+    import random
+
+    from nea_policy.engine.session import stratum_dependencies
+
+    negated = {(fact, name) for by_type in stratum_dependencies(engine.compiled).values() for fact, names in by_type.items() for name in names}
+    rnd = random.Random(seed)
+    path = rnd.choice(sorted(p for p in EXAMPLES.glob("*.yaml")))
+    vary = _random_vary(rnd, load_scenario(path), negated)
+    result = sweep(engine, load_scenario(path), vary)
+    assert_every_point_isolated(engine, path, result)

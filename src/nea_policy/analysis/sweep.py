@@ -136,6 +136,7 @@ class _Grid:
         self.scenario = scenario
         self.limits = limits
         self.paths = list(vary)
+        self.vary = vary
         self.encode = encode
         self.data = scenario.model_dump(mode="json", exclude_none=True)
         self.base_facts = encode(scenario)
@@ -170,6 +171,25 @@ class _Grid:
             if entry_key(parts[0], entry) == (pair_key(*name.split("-", 1)) if parts[0] == "relations" and name.count("-") == 1 else name):
                 return _Entry(parts[0], index, entry_key(parts[0], entry))
         return None
+
+    def validate(self) -> None:
+        """Check every grid point before anything runs: each entry's combinations of values once (they are cached for
+        the walk), or, when a path re-links the scenario, the whole scenario at each point."""
+        if self.whole:
+            for point in itertools.product(*self.vary.values()):
+                self._whole(point)
+            return
+        by_entry: dict[_Entry, list[str]] = {}
+        for path in self.paths:
+            entry = self.entries[path]
+            if entry is not None:
+                by_entry.setdefault(entry, []).append(path)
+        for entry, paths in by_entry.items():
+            for values in itertools.product(*(self.vary[path] for path in paths)):
+                settings = list(zip(paths, values))
+                cache_key = (entry, tuple(settings))
+                if cache_key not in self._cache:
+                    self._cache[cache_key] = self._encode_entry(entry, settings)
 
     def facts(self, point: tuple[Any, ...]) -> list[dict[str, Any]]:
         """The engine facts of the scenario at this grid point (a ScenarioError when the point is not a valid scenario)."""
@@ -291,8 +311,7 @@ def sweep(
             f"the grid has {size:,} points, over the limit of {max_points:,}", code="grid_too_large", location="--vary", hint="raise the limit with --max, or vary fewer values"
         )
     planner = _Grid(scenario, vary, engine.facts_of, origins, engine_limits(engine))
-    for point in grid(vary):
-        planner.facts(point)  # every point valid before anything runs (cached per entry, so the walk pays little for it)
+    planner.validate()
     jobs = 1 if seconds is not None else plan_jobs(size, jobs, min_points_per_job)
     if jobs == 1:
         results = _run_points(engine, planner, grid(vary), progress, None if seconds is None else started + seconds)
@@ -302,12 +321,12 @@ def sweep(
     seen = sorted({rule for held in results for rule, _ in held}, key=lambda r: (order.get(r, 0), r))
     rows = []
     for point, held in zip(grid(vary), results):
-        holds: dict[str, list[str]] = {}
-        for rule in seen:
-            subjects = sorted(s for r, s in held if r == rule)
-            if subjects:
-                holds[rule] = subjects
-        rows.append(SweepPoint(values=dict(zip(vary, point)), holds=holds))
+        by_rule: dict[str, list[str]] = {}
+        for rule, subject in held:
+            by_rule.setdefault(rule, []).append(subject)
+        holds = {rule: sorted(by_rule[rule]) for rule in seen if rule in by_rule}
+        # Built from values the grid and the session made: no validation to pay at each point.
+        rows.append(SweepPoint.model_construct(values=dict(zip(vary, point)), holds=holds))
     stopped_by = "seconds" if len(results) < size else None
     return SweepResult(scenario=scenario.title, vary=vary, recommendations=seen, points=rows, stopped_by=stopped_by)
 

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 from nea_policy.engine.admission import admit
 from nea_policy.engine.host import dumps
 from nea_policy.engine.run import Firing, Run
-from nea_policy.language.compiler import STRATUM_TYPE
-from nea_policy.model.fact_types import FINDING
+from nea_policy.language.compiler import STRATUM_TYPE, CompiledRuleSet, fields_read
+from nea_policy.language.conditions import FieldRef, iter_comparisons
+from nea_policy.language.rules import Rule
+from nea_policy.model.fact_types import FINDING, count_field
 
 if TYPE_CHECKING:
     from nea_policy.engine.engine import Engine
@@ -49,13 +51,15 @@ class Session:
         self.markers = [
             {"id": self._engine_id(f"{STRATUM_TYPE}:{s}"), "t": STRATUM_TYPE, "level": s, "sid": self.run.sid} for s in engine.compiled.strata
         ]
-        self.gated = {c.name for c in engine.compiled.rules if c.rule.absences}
+        self.gated = {c.name: c.stratum for c in engine.compiled.rules if c.rule.absences}
+        self.strata = tuple(engine.compiled.strata)
+        # Per engine fact type, the fields each gated stratum's absences may read (through the findings they negate).
+        self.depends = stratum_dependencies(engine.compiled)
         self.meta: list[_Meta] = []
         self.started = False
         # The markers never change, nor (for a given version) the facts: their JSON text is made once. A text is
         # kept by the id of the version it encodes, with the version itself so that the id cannot be reused.
         self.marker_texts = [dumps(marker) for marker in self.markers]
-        self.markers_out = dumps(list(reversed(self.markers)))
         self.texts: dict[int, tuple[dict[str, Any], str]] = {}
 
     def _engine_id(self, scenario_id: str) -> str:
@@ -124,11 +128,15 @@ class Session:
         changed = [i for i, f in new.items() if self.versions.get(i) != f] + [i for i in self.versions if i not in new]
         if not changed:
             return
-        # Markers first (dropping every gated firing), then the findings left without support, then the changed
-        # facts: each group in one call, as nothing can fire while the markers are out.
-        self._call(self.host.retract_text, self.markers_out)
-        dropped_ids = {self._engine_id(i) for i in changed} | {m["id"] for m in self.markers}
-        retracted = self._drop(dropped_ids)
+        # The markers of the strata whose absences the change may decide otherwise go out first (dropping their gated
+        # firings), then the findings left without support, then the changed facts: each group in one call, as
+        # nothing those markers gate can fire while they are out. The other gated firings stay: what they negate
+        # is unchanged, and those resting on a changed fact are dropped with it and fire again with its new version.
+        cycled = [index for index, stratum in enumerate(self.strata) if self._affected(stratum, changed, new)]
+        if cycled:
+            self._call(self.host.retract_text, "[" + ",".join(self.marker_texts[index] for index in reversed(cycled)) + "]")
+        dropped_ids = {self._engine_id(i) for i in changed} | {self.markers[index]["id"] for index in cycled}
+        retracted = self._drop(dropped_ids, {self.strata[index] for index in cycled})
         if retracted:
             findings = [self.findings.pop(key) for key in retracted]
             self._call(self.host.retract_facts, findings)
@@ -149,8 +157,23 @@ class Session:
                 fresh.append(self._text(new[fact_id]))
         if fresh:
             self._call(self.host.assert_text, f"[{','.join(fresh)}]")
-        for text in self.marker_texts:
-            self._call(self.host.assert_text, text)
+        for index in cycled:
+            self._call(self.host.assert_text, self.marker_texts[index])
+
+    def _affected(self, stratum: int, changed: list[str], new: dict[str, dict[str, Any]]) -> bool:
+        """Whether changing these facts (old versions to new, added or removed) may change an absence the stratum's rules test."""
+        reads = self.depends.get(stratum, {})
+        for fact_id in changed:
+            before, after = self.versions.get(fact_id), new.get(fact_id)
+            type_name = (after or before or {}).get("t")
+            fields = reads.get(type_name)  # type: ignore[arg-type]
+            if not fields:
+                continue
+            if before is None or after is None:
+                return True  # a fact that appears or goes: whatever the absence tests of its type
+            if any(before.get(name) != after.get(name) for name in fields):
+                return True
+        return False
 
     def _text(self, version: dict[str, Any]) -> str:
         """The JSON text of a version of a fact as this session asserts it (with its engine id and the sid)."""
@@ -172,15 +195,15 @@ class Session:
         gated = self.gated
         for firing in self.run.firings[len(self.meta) :]:
             compiled = firing.compiled
-            append(_Meta(firing, frozenset([f["id"] for f in firing.matched.values()]), self._finding_key(firing), compiled.rule.kind, compiled.name in gated))
+            append(_Meta(firing, frozenset([f["id"] for f in firing.matched.values()]), self._finding_key(firing), compiled.rule.kind, gated.get(compiled.name)))
 
-    def _drop(self, dropped_ids: set[str]) -> list[tuple[str, str]]:
-        """Drop the firings that rest on dropped facts (gated firings too); the findings left without support, in order."""
+    def _drop(self, dropped_ids: set[str], strata: set[int]) -> list[tuple[str, str]]:
+        """Drop the firings that rest on dropped facts, and those gated by the strata's markers; the findings left without support, in order."""
         self._sync()
         retracted: list[tuple[str, str]] = []
         live = self.meta
         while True:
-            live = [m for m in live if not m.gated and not (m.ids & dropped_ids)]
+            live = [m for m in live if not (m.ids & dropped_ids) and (m.stratum is None or m.stratum not in strata)]
             supported = {m.key for m in live if m.kind == "finding"}
             lost = sorted(k for k in self.run.asserted_findings if k not in supported and k not in retracted)
             if not lost:
@@ -207,16 +230,71 @@ class Session:
 
 
 class _Meta:
-    """A live firing as the session indexes it: the facts it matched (ids), what it concludes about, gated or not."""
+    """A live firing as the session indexes it: the facts it matched (ids), what it concludes about, the stratum that gates it (None: not gated)."""
 
-    __slots__ = ("firing", "ids", "key", "kind", "gated")
+    __slots__ = ("firing", "ids", "key", "kind", "stratum")
 
-    def __init__(self, firing: Firing, ids: frozenset[str], key: tuple[str, str], kind: str, gated: bool) -> None:
+    def __init__(self, firing: Firing, ids: frozenset[str], key: tuple[str, str], kind: str, stratum: int | None) -> None:
         self.firing = firing
         self.ids = ids
         self.key = key
         self.kind = kind
-        self.gated = gated
+        self.stratum = stratum
+
+
+def stratum_dependencies(compiled: CompiledRuleSet) -> dict[int, dict[str, frozenset[str]]]:
+    """Per gated stratum, per engine fact type, the fields whose change may change an absence its rules test.
+
+    An absence of a fact type reads that type's fields its conditions name (and its key); an absence of a finding
+    reads whatever the rules that conclude the finding read, and, through the findings those rules need or negate,
+    what theirs read, down to the facts. The fields a gated rule's own patterns read do not count: a firing
+    resting on a changed fact is dropped with it and fires again when the new version arrives.
+    """
+    producers: dict[str, list[Rule]] = {}
+    for rule in {c.rule.id: c.rule for c in compiled.rules}.values():
+        if rule.kind == "finding":
+            producers.setdefault(rule.concludes, []).append(rule)
+    closure: dict[str, dict[str, set[str]]] = {}
+
+    def reads_of(finding: str, seen: frozenset[str] = frozenset()) -> dict[str, set[str]]:
+        if finding in closure:
+            return closure[finding]
+        found: dict[str, set[str]] = {}
+        for rule in producers.get(finding, []):
+            for type_name, names in fields_read(_OneRule(rule)).items():
+                found.setdefault(type_name, set()).update(names)
+            for other in rule.needed_findings() | rule.negated_findings():
+                if other not in seen and other != finding:
+                    for type_name, names in reads_of(other, seen | {finding}).items():
+                        found.setdefault(type_name, set()).update(names)
+        if not seen:
+            closure[finding] = found
+        return found
+
+    depends: dict[int, dict[str, set[str]]] = {}
+    for c in compiled.rules:
+        for absence in c.rule.absences:
+            into = depends.setdefault(c.stratum, {})
+            if absence.finding:
+                for type_name, names in reads_of(absence.finding).items():
+                    into.setdefault(type_name, set()).update(names)
+            else:
+                names = into.setdefault(absence.fact_type, set())
+                names.add("key")
+                for comparison in iter_comparisons(absence.conditions):
+                    for ref in (comparison.left, comparison.right):
+                        if isinstance(ref, FieldRef) and ref.alias == absence.alias:
+                            names.add(ref.field)
+                            if comparison.op == "not contains":
+                                names.add(count_field(ref.field))
+    return {stratum: {type_name: frozenset(names) for type_name, names in by_type.items()} for stratum, by_type in depends.items()}
+
+
+class _OneRule:
+    """A rule set of one rule, for fields_read."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rules = (rule,)
 
 
 __all__ = ["Session"]

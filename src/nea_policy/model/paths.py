@@ -6,7 +6,6 @@ what-if, sweeps, rule tests and the counterfactual search all change scenarios t
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 from dataclasses import dataclass
@@ -71,12 +70,17 @@ def parse_assignment(text: str, *, origin: str | None = None) -> Assignment:
 
 
 def apply_assignments(data: dict[str, Any], assignments: list[Assignment]) -> dict[str, Any]:
-    """A copy of a scenario's data with each assignment applied; all bad paths reported at once."""
-    result = copy.deepcopy(data)
+    """A copy of a scenario's data with each assignment applied; all bad paths reported at once.
+
+    Only what an assignment changes is copied (the containers on its path); the rest of the copy is the data's own:
+    sweeps apply assignments at every grid point, and deep copies were most of their time.
+    """
+    result = dict(data)
+    copied: set[int] = {id(result)}
     problems: list[Problem] = []
     for assignment in assignments:
         try:
-            _apply(result, assignment)
+            _apply(result, assignment, copied)
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -96,7 +100,17 @@ def field_path(a: Assignment, data: dict[str, Any]) -> str:
     return out
 
 
-def _apply(data: dict[str, Any], a: Assignment) -> None:
+def _own(parent: Any, key: Any, copied: set[int]) -> Any:
+    """parent[key], copied into the parent first unless it is already a copy of this application (lists and mappings)."""
+    child = parent[key]
+    if isinstance(child, (list, dict)) and id(child) not in copied:
+        child = list(child) if isinstance(child, list) else dict(child)
+        parent[key] = child
+        copied.add(id(child))
+    return child
+
+
+def _apply(data: dict[str, Any], a: Assignment, copied: set[int]) -> None:
     head, rest = a.path[0], a.path[1:]
     if head in _TOP_LEVEL and not rest:
         _set(data, head, a.value)
@@ -110,15 +124,17 @@ def _apply(data: dict[str, Any], a: Assignment) -> None:
     if not isinstance(entries, list):
         raise _bad(a, f"the scenario has no {head}", "add them to the file first")
     index = _find_entry(head, entries, rest[0], a)
+    entries = _own(data, head, copied)
     if len(rest) == 1:
         raise _bad(a, f"name a field of {head}.{rest[0]}, e.g. {head}.{rest[0]}.name", "")
     field = rest[1]
     model = MODELS[head]
     if field not in model.model_fields:
         raise _bad(a, f"a {COLLECTIONS[head]} has no field {shown(field, 40)}", _close(field, list(model.model_fields)) or f"fields: {', '.join(model.model_fields)}")
-    target: Any = entries[index]
+    target: Any = _own(entries, index, copied)
     for step in rest[1:-1]:
-        target = _step(target, step, a)
+        _step(target, step, a)  # checks the step, with its message
+        target = _own(target, _list_index(target, step, a) if isinstance(target, list) else step, copied)
     last = rest[-1]
     if isinstance(target, list):
         position = _list_index(target, last, a)
