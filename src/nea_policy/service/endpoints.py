@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from nea_policy.analysis.compare import Comparison, compare_scenarios
@@ -87,9 +88,21 @@ def check(body: Body = Depends(read_body), service: Service = Depends(get_servic
 
 
 @router.post("/evaluate", summary="Recommendations with their reasons", **operation("Report", body="Scenario", statuses=BODY_STATUSES, decision=True))
-def evaluate(body: Body = Depends(read_body), actor: str | None = ACTOR, findings: bool = FINDINGS, service: Service = Depends(get_service)) -> Response:
+async def evaluate(body: Body = Depends(read_body), actor: str | None = ACTOR, findings: bool = FINDINGS, service: Service = Depends(get_service)) -> Response:
     """The report of a scenario: the same JSON as `nea-policy evaluate --format json` (with `?actor=` and `?findings=false` as
     its --actor and --no-findings)."""
+    if len(body.raw) <= INLINE_BYTES:
+        # A small scenario evaluates in about a millisecond: handing it to the thread pool and back would cost a
+        # good part of that again (the engine's lock is taken and released within the call, never across an await).
+        return _evaluate(body, actor, findings, service)
+    return await run_in_threadpool(_evaluate, body, actor, findings, service)
+
+
+#: Bodies up to this size are evaluated on the event loop; larger ones (slower) in the thread pool.
+INLINE_BYTES = 64 * 1024
+
+
+def _evaluate(body: Body, actor: str | None, findings: bool, service: Service) -> Response:
     document = parse_body(body)
     scenario = _scenario(document)
     with located(document, labels=ACTOR_LABELS):
