@@ -592,12 +592,19 @@ def test_the_service_keeps_nothing_between_requests(client: TestClient) -> None:
 
 
 
-def test_the_endpoints_that_run_the_engine_are_plain_functions() -> None:
-    """FastAPI runs plain functions in its thread pool: the engine's lock is taken and released within one call."""
+def test_the_endpoints_never_hold_the_engine_across_an_await() -> None:
+    """FastAPI runs plain functions in its thread pool; the one coroutine (evaluate, which runs small bodies on the
+    event loop) awaits nothing but the thread pool, so the engine's lock is taken and released within one call."""
+    import ast
     import inspect
+    import textwrap
 
     from nea_policy.service import endpoints
 
     assert endpoints.router.routes
-    for route in endpoints.router.routes:
-        assert not inspect.iscoroutinefunction(route.endpoint), route.path  # type: ignore[attr-defined]
+    coroutines = [route for route in endpoints.router.routes if inspect.iscoroutinefunction(route.endpoint)]  # type: ignore[attr-defined]
+    assert [route.path for route in coroutines] == ["/evaluate"]  # type: ignore[attr-defined]
+    tree = ast.parse(textwrap.dedent(inspect.getsource(endpoints.evaluate)))
+    awaited = [node.value for node in ast.walk(tree) if isinstance(node, ast.Await)]
+    assert awaited and all(isinstance(call, ast.Call) and getattr(call.func, "id", "") == "run_in_threadpool" for call in awaited)
+    assert not inspect.iscoroutinefunction(endpoints._evaluate)
