@@ -114,11 +114,9 @@ class Engine:
                 fact["sid"] = run.sid
                 run.facts[fact["id"]] = fact
             if facts:
-                run.asserted.extend(facts)
                 self._drain(run, self._assert_batch(run, "base", facts))
             for stratum in self.compiled.strata:
                 marker = {"id": run.new_id(), "t": STRATUM_TYPE, "level": stratum, "sid": run.sid}
-                run.markers.append(marker)
                 self._drain(run, self._assert_batch(run, "marker", [marker]))
             failed = False
             return run.firings

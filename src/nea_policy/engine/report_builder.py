@@ -24,13 +24,12 @@ if TYPE_CHECKING:
 class RulePlan:
     """What the report needs of one rule, worked out once per engine instead of at every firing."""
 
-    # Per alias, the fields its evidence shows: whether each is a level (shown by name, held as a rank), and whether
-    # only an `any:` branch reads it (then, unset, it is left out: that branch did not apply).
-    evidence_fields: dict[str, tuple[tuple[str, bool, bool], ...]]
+    # Per alias of a fact of the scenario (not a finding), in the rule's order, the fields its evidence shows: whether
+    # each is a level (shown by name, held as a rank), and whether only an `any:` branch reads it (then, unset, it is
+    # left out: that branch did not apply).
+    evidence: tuple[tuple[str, tuple[tuple[str, bool, bool], ...]], ...]
     # The normalised justification: its first literal, then (alias, field, how to show it, next literal, opens a
     # sentence) per field.
-    # The same for the aliases of facts of the scenario (not findings), in the rule's order: what a firing shows.
-    evidence: tuple[tuple[str, tuple[tuple[str, bool, bool], ...]], ...]
     template_head: str
     template: tuple[tuple[str, str, str, str, bool], ...]
     source: Source
@@ -64,7 +63,6 @@ def rule_plans(ruleset: RuleSet) -> dict[str, RulePlan]:
                 for alias, names in used.items()
             }
             plans[name] = RulePlan(
-                evidence_fields=evidence_fields,
                 evidence=tuple((alias, evidence_fields.get(alias, ())) for alias, type_name in rule.aliases.items() if type_name != FINDING),
                 template_head=head,
                 template=template,

@@ -33,8 +33,7 @@ class Run:
     sid: str
     firings: list[Firing] = field(default_factory=list)
     asserted_findings: set[tuple[str, str]] = field(default_factory=set)
-    asserted: list[dict[str, Any]] = field(default_factory=list)
-    markers: list[dict[str, Any]] = field(default_factory=list)
+    # The finding facts asserted since a session last took them over (see Session._sync_findings).
     findings: list[dict[str, Any]] = field(default_factory=list)
     # Each batch asserted (base facts, findings of a round, a marker) as (its JSON text, its facts), in order: the
     # same text retracts it, with no second serialization.

@@ -274,9 +274,4 @@ def _encode(kind: str, value: Any) -> Any:
     return value
 
 
-def uses_type(compiled: CompiledRuleSet, type_name: str) -> bool:
-    """Whether any compiled rule matches facts of this type (others need not be asserted)."""
-    return any(type_name in c.rule.aliases.values() or any(a.fact_type == type_name for a in c.rule.absences) for c in compiled.rules)
-
-
 __all__ = ["CompiledRule", "CompiledRuleSet", "compile_ruleset", "engine_limit_problems", "expand_rule", "FINDING", "fields_read"]

@@ -153,16 +153,6 @@ def count_field(name: str) -> str:
 _LEVEL_RANK: dict[Level, int] = {level: level.rank for level in Level}
 
 
-def _encode_value(spec: FieldSpec, value: Any) -> Any:
-    if isinstance(value, Level):
-        return _LEVEL_RANK[value]
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return [_encode_value(spec, v) for v in value]
-    return value
-
-
 def _encoded_fields(type_name: str) -> tuple[tuple[str, FieldSpec, str | None], ...]:
     return tuple(
         (name, spec, count_field(name) if spec.is_list else None) for name, spec in FACT_TYPES[type_name].fields.items() if not spec.derived
@@ -173,43 +163,11 @@ def _encoded_fields(type_name: str) -> tuple[tuple[str, FieldSpec, str | None], 
 _ENCODED_FIELDS: dict[str, tuple[tuple[str, FieldSpec, str | None], ...]] = {name: _encoded_fields(name) for name in FACT_TYPES}
 
 
-def _encode_model(type_name: str, model: BaseModel, key: str, extra: dict[str, Any]) -> dict[str, Any]:
-    fact: dict[str, Any] = {"id": f"{type_name}:{key}", "t": type_name, "key": key}
-    values = model.__dict__
-    for name, spec, count in _ENCODED_FIELDS[type_name]:
-        value = values.get(name)
-        if value is None:
-            # Absent, not false: a condition on a missing field does not match.
-            continue
-        fact[name] = _encode_value(spec, value)
-        if count is not None:
-            fact[count] = len(value)
-    fact.update(extra)
-    return fact
-
-
-def encode_scenario(scenario: Scenario) -> list[dict[str, Any]]:
-    """The scenario as engine facts: plain JSON values, levels as ranks 0..4, lists with their lengths."""
-    facts: list[dict[str, Any]] = []
-    for country in scenario.countries:
-        facts.append(_encode_model("country", country, country.code, {}))
-    for region in scenario.regions:
-        facts.append(_encode_model("region", region, region.id, {}))
-    for relation in scenario.relations:
-        a, b = sorted(relation.between)
-        facts.append(_encode_model("relation", relation, pair_key(a, b), {"a": a, "b": b}))
-    for agreement in scenario.agreements:
-        facts.append(_encode_model("agreement", agreement, agreement.id, {"pair": pair_key(*agreement.between)}))
-    for flow in scenario.flows:
-        facts.append(_encode_model("flow", flow, flow.id, _flow_derived(flow)))
-    return facts
-
-
 class FactEncoder:
     """Encodes scenarios as engine facts with only the fields some rule reads, of only the types some rule matches.
 
     What an engine asserts: `encode_scenario` gives every field (the matcher and the explanations read them all),
-    but a field no compiled rule tests or shows only costs time to encode, serialize and index in the Rete
+    with an encoder of every field; but a field no compiled rule tests or shows only costs time to encode, serialize and index in the Rete
     network. `fields` maps each fact type to encode to the names read (stored, derived and `__count` companions).
     """
 
@@ -312,6 +270,21 @@ def _flow_derived(flow: Flow) -> dict[str, Any]:
     if flow.labels:
         extra["label_count"] = len({label.label.strip().lower() for label in flow.labels})
     return extra
+
+
+def _every_field(type_name: str) -> frozenset[str]:
+    stored = {name for name, _, _ in _ENCODED_FIELDS[type_name]}
+    counts = {count for _, _, count in _ENCODED_FIELDS[type_name] if count is not None}
+    derived = {name for name, spec in FACT_TYPES[type_name].fields.items() if spec.derived}
+    return frozenset(stored | counts | derived)
+
+
+_FULL_ENCODER = FactEncoder({type_name: _every_field(type_name) for type_name in BASE_TYPES})
+
+
+def encode_scenario(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario as engine facts: plain JSON values, levels as ranks 0..4, lists with their lengths."""
+    return _FULL_ENCODER.encode(scenario)
 
 
 def _level_fields(type_name: str) -> frozenset[str]:
